@@ -1,0 +1,68 @@
+"""Messages an officer reads, in Vietnamese first and English on request.
+
+Each module keeps its own catalogue next to the code that uses it and registers it here::
+
+    MESSAGES = {"queue.ok": ("Đã xếp lịch {n} bài", "Queued {n} posts")}
+    register(MESSAGES)
+
+``t(key, **params)`` renders in the current language (``PUBLISHER_LANGUAGE``, default ``vi``).
+A :class:`Msg` carries a key and its parameters so that errors raised in the core are rendered
+only when shown, in whichever language is current then.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+_CATALOGUE: dict[str, tuple[str, str]] = {}
+_language: str | None = None
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    for key, pair in messages.items():
+        if key in _CATALOGUE and _CATALOGUE[key] != pair:
+            raise ValueError(f"message key registered twice with different text: {key}")
+        _CATALOGUE[key] = pair
+
+
+def set_language(language: str) -> None:
+    global _language
+    _language = "en" if language == "en" else "vi"
+
+
+def language() -> str:
+    if _language is not None:
+        return _language
+    return "en" if os.environ.get("PUBLISHER_LANGUAGE", "vi").strip().lower() == "en" else "vi"
+
+
+def t(key: str, /, **params: Any) -> str:
+    pair = _CATALOGUE.get(key)
+    if pair is None:
+        return key if not params else f"{key} {params}"
+    text = pair[1] if language() == "en" else pair[0]
+    try:
+        return text.format(**{k: _render(v) for k, v in params.items()})
+    except (KeyError, IndexError):
+        return text
+
+
+def _render(value: Any) -> Any:
+    return str(value) if isinstance(value, Msg) else value
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message key with its parameters, rendered late."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return t(self.key, **self.params)
+
+
+def msg(key: str, /, **params: Any) -> Msg:
+    return Msg(key, params)

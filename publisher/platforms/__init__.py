@@ -1,0 +1,1 @@
+"""Platform adapters: one module per platform, one contract (``base.py``), one registry."""

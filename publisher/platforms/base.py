@@ -1,0 +1,242 @@
+"""The contract every platform adapter keeps.
+
+An adapter is built for one account (``Credentials``) with its settings section and an HTTP
+session, and answers with a :class:`Result` instead of raising for anything the platform says.
+Configuration errors and bugs raise.
+
+- ``check(post) -> list[Problem]``: pure, from the adapter's declared limits (class data).
+- ``publish(delivery, checkpoint) -> Result``: create the post. Whatever the platform returns that
+  identifies it (post id, upload session URI, video id, Zalo article token) is passed to
+  ``checkpoint({...})`` **at once**; the caller commits it before the adapter goes on.
+- ``poll(delivery, resume_state, checkpoint) -> Result``: continue a slow publish (``pending``).
+- ``reconcile(delivery) -> Result``: the outcome of an earlier attempt is unknown. Look the post
+  up (saved ids first, then recent posts matched by text hash and time window) and answer
+  ``published`` (found), ``absent`` (certainly not there: safe to send again) or
+  ``unknown_outcome`` (could not tell yet: ask again later, never send).
+- ``refresh(credentials) -> Credentials`` (raises :class:`AuthExpired` when the platform refuses).
+- ``fetch_engagement(remote_ids) -> dict[remote_id, Metrics]``.
+
+The publish path's ``Result`` outcomes:
+published (remote id, URL) / pending (resume state) / rate_limited (retry_after, app or account
+scope) / auth_expired / rejected (permanent, platform code, Vietnamese reason) / transient
+(nothing was created, safe to retry) / unknown_outcome (something may have been created).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol
+
+from publisher.core.limits import Problem, check_limits
+from publisher.core.models import Delivery, Platform, PostSpec
+from publisher.errors import PublisherError
+from publisher.i18n import Msg
+
+__all__ = [
+    "Adapter",
+    "AuthExpired",
+    "Checkpoint",
+    "Credentials",
+    "Metrics",
+    "Outcome",
+    "Problem",
+    "Result",
+    "no_checkpoint",
+]
+
+
+class Outcome(StrEnum):
+    PUBLISHED = "published"
+    HANDED_OFF = "handed_off"
+    PENDING = "pending"
+    RATE_LIMITED = "rate_limited"
+    AUTH_EXPIRED = "auth_expired"
+    REJECTED = "rejected"
+    TRANSIENT = "transient"
+    UNKNOWN_OUTCOME = "unknown_outcome"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    remote_id: str | None = None
+    url: str | None = None
+    resume_state: dict[str, Any] | None = None
+    retry_after: float | None = None
+    scope: Literal["app", "account"] | None = None
+    code: str | None = None
+    reason: Msg | str | None = None
+    poll_after: float | None = None
+    postpone_until: datetime | None = None
+
+    @classmethod
+    def published(cls, remote_id: str, url: str | None = None) -> Result:
+        return cls(Outcome.PUBLISHED, remote_id=remote_id, url=url)
+
+    @classmethod
+    def handed_off(cls, remote_id: str, url: str | None = None) -> Result:
+        """The platform holds the post and will publish it at its scheduled time."""
+        return cls(Outcome.HANDED_OFF, remote_id=remote_id, url=url)
+
+    @classmethod
+    def pending(cls, resume_state: dict[str, Any], poll_after: float = 10.0) -> Result:
+        return cls(Outcome.PENDING, resume_state=resume_state, poll_after=poll_after)
+
+    @classmethod
+    def rate_limited(
+        cls,
+        retry_after: float | None,
+        scope: Literal["app", "account"] = "account",
+        code: str | None = None,
+        reason: Msg | str | None = None,
+        postpone_until: datetime | None = None,
+    ) -> Result:
+        return cls(
+            Outcome.RATE_LIMITED,
+            retry_after=retry_after,
+            scope=scope,
+            code=code,
+            reason=reason,
+            postpone_until=postpone_until,
+        )
+
+    @classmethod
+    def auth_expired(cls, code: str | None = None, reason: Msg | str | None = None) -> Result:
+        return cls(Outcome.AUTH_EXPIRED, code=code, reason=reason)
+
+    @classmethod
+    def rejected(cls, code: str | None, reason: Msg | str) -> Result:
+        return cls(Outcome.REJECTED, code=code, reason=reason)
+
+    @classmethod
+    def transient(
+        cls, code: str | None = None, reason: Msg | str | None = None, retry_after: float | None = None
+    ) -> Result:
+        return cls(Outcome.TRANSIENT, code=code, reason=reason, retry_after=retry_after)
+
+    @classmethod
+    def unknown(cls, code: str | None = None, reason: Msg | str | None = None) -> Result:
+        return cls(Outcome.UNKNOWN_OUTCOME, code=code, reason=reason)
+
+    @classmethod
+    def absent(cls, reason: Msg | str | None = None) -> Result:
+        return cls(Outcome.ABSENT, reason=reason)
+
+
+@dataclass
+class Credentials:
+    """What an adapter needs to act for one account. Stored encrypted; never logged."""
+
+    access_token: str = ""
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    remote_account_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print tokens, even by accident
+        return f"Credentials(remote_account_id={self.remote_account_id!r}, expires_at={self.expires_at!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "refresh_expires_at": self.refresh_expires_at.isoformat() if self.refresh_expires_at else None,
+            "remote_account_id": self.remote_account_id,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Credentials:
+        def dt(v: Any) -> datetime | None:
+            return datetime.fromisoformat(v) if v else None
+
+        return cls(
+            access_token=data.get("access_token") or "",
+            refresh_token=data.get("refresh_token"),
+            expires_at=dt(data.get("expires_at")),
+            refresh_expires_at=dt(data.get("refresh_expires_at")),
+            remote_account_id=data.get("remote_account_id"),
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Normalised engagement figures; ``None`` where the platform does not report one."""
+
+    views: int | None = None
+    reactions: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class AuthExpired(PublisherError):
+    """The platform refused the credentials or the refresh token; the account needs re-authorisation."""
+
+
+class Checkpoint(Protocol):
+    def __call__(self, data: dict[str, Any]) -> None: ...
+
+
+def no_checkpoint(data: dict[str, Any]) -> None:
+    """For dry runs and tests that do not care about resume state."""
+
+
+class Adapter:
+    """Base class. Subclasses declare their platform facts as class data."""
+
+    platform: ClassVar[Platform]
+    #: maximum lengths, counted as the platform counts them
+    title_max: ClassVar[int | None] = None
+    text_max: ClassVar[int | None] = None
+    text_counts_bytes: ClassVar[bool] = False
+    max_images: ClassVar[int] = 0
+    supports_video: ClassVar[bool] = False
+    supports_native_scheduling: ClassVar[bool] = False
+
+    def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
+        self.credentials = credentials
+        self.settings = settings
+        self.http = http
+
+    # -- pure -------------------------------------------------------------------------------
+    @classmethod
+    def check(cls, post: PostSpec) -> list[Problem]:
+        return check_limits(post, cls.limits())
+
+    @classmethod
+    def limits(cls) -> dict[str, Any]:
+        return {
+            "platform": cls.platform.value,
+            "title_max": cls.title_max,
+            "text_max": cls.text_max,
+            "text_counts_bytes": cls.text_counts_bytes,
+            "max_images": cls.max_images,
+            "supports_video": cls.supports_video,
+        }
+
+    # -- network ----------------------------------------------------------------------------
+    def publish(self, delivery: Delivery, checkpoint: Checkpoint = no_checkpoint) -> Result:
+        raise NotImplementedError
+
+    def poll(self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint) -> Result:
+        raise NotImplementedError
+
+    def reconcile(self, delivery: Delivery) -> Result:
+        raise NotImplementedError
+
+    def refresh(self, credentials: Credentials) -> Credentials:
+        return credentials
+
+    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+        return {}
+
+
+AdapterFactory = Callable[..., Adapter]
