@@ -1,0 +1,218 @@
+"""Facebook Page adapter.
+
+Docs: https://developers.facebook.com/docs/pages-api/posts (API version pinned in settings).
+
+Tokens: a Page token made from a *long-lived* user token does not expire
+(https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived); it
+still dies on a password change (190/460), lost Page role (492) or 90 days without use (493).
+``refresh`` therefore returns the credentials unchanged; ``connect.check_facebook_token`` reports
+days left via ``/debug_token``; any 190 answer is ``auth_expired``.
+
+Publish: text/link → ``/feed``; one photo → ``/photos``; several → staged unpublished photos then
+``/feed`` with ``attached_media``; a horizontal video → ``/videos`` (resumable above a size);
+a vertical clip → Reels (start → rupload → finish). Native scheduling (``scheduled_publish_time``,
+more than 11 minutes and at most 29 days ahead: the conservative reading of the UNCERTAIN 30/75
+day window) answers ``handed_off``.
+
+Unknown outcome: the Graph API has no idempotency key. We reconcile by the saved id first
+(``post_id`` or ``video_id``, checkpointed the moment Meta returns it), else by listing
+``/published_posts`` and ``/scheduled_posts`` (and ``/videos``, ``/video_reels`` for clips) since
+the attempt and matching :func:`publisher.core.models.text_hash` of the message. A 506 duplicate
+answer is treated as unknown and reconciled; the text is never edited to get past it.
+
+UNCERTAIN and kept at the safe default: feed photo size (4 MB), ``temporary=true`` on photos
+staged for a scheduled post (sent), ``unpublished_content_type`` (not sent), Reels finish
+returning a ``post_id`` (not relied upon).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+
+from publisher.core.models import Delivery, Platform, PostSpec, text_hash
+from publisher.i18n import msg, register
+from publisher.platforms.base import Adapter, Checkpoint, Credentials, Metrics, Problem, Result, no_checkpoint
+from publisher.platforms.facebook import publish as posts
+from publisher.platforms.facebook import video as videos
+from publisher.platforms.facebook.client import Graph
+from publisher.platforms.facebook.scheduling import schedule_decision
+from publisher.settings import FacebookSettings
+
+register(
+    {
+        "facebook.not_due": (
+            "Chưa đến lúc gửi bài lên Facebook (còn {minutes} phút).",
+            "Too early to send the post to Facebook ({minutes} minutes left).",
+        ),
+        "facebook.mixed_media": (
+            "Facebook không cho trộn ảnh và video trong một bài.",
+            "Facebook does not allow photos and a video in one post.",
+        ),
+        "facebook.not_found": ("Không thấy bài trên Trang.", "The post is not on the Page."),
+    }
+)
+
+#: per-metric requests so that one retired metric cannot fail the others (trypost PR #320)
+POST_VIEW_METRICS = ("post_media_view", "post_total_media_view_unique")
+VIDEO_VIEW_METRICS = ("total_video_views", "blue_reels_play_count", "fb_reels_total_plays")
+POST_FIELDS = "id,shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)"
+RECONCILE_SLACK = timedelta(seconds=120)
+
+
+class FacebookPageAdapter(Adapter):
+    platform = Platform.FACEBOOK
+    text_max: ClassVar[int | None] = 63_206
+    max_images: ClassVar[int] = 10  # attached_media cap used by every implementation (UNCERTAIN)
+    supports_video: ClassVar[bool] = True
+    supports_native_scheduling: ClassVar[bool] = True
+    scopes: ClassVar[tuple[str, ...]] = (
+        "pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights",
+    )
+
+    def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
+        super().__init__(credentials, settings or FacebookSettings(), http or requests.Session())
+        self.graph = Graph(self.settings, self.http, credentials.access_token)
+        self.clock = lambda: datetime.now(UTC)
+
+    @property
+    def page(self) -> str:
+        if not self.credentials.remote_account_id:
+            raise ValueError("Facebook credentials carry no Page id (remote_account_id)")
+        return self.credentials.remote_account_id
+
+    @classmethod
+    def check(cls, post: PostSpec) -> list[Problem]:
+        problems = super().check(post)
+        if post.images and post.video:
+            problems.append(Problem("video", msg("facebook.mixed_media"), code="mixed_media"))
+        return problems
+
+    # -- publish --------------------------------------------------------------------------
+    def publish(self, delivery: Delivery, checkpoint: Checkpoint = no_checkpoint) -> Result:
+        state = delivery.resume_state or {}
+        if state.get("video_id") or state.get("post_id"):
+            # Something exists already: never create twice, continue or look it up.
+            return self.poll(delivery, state, checkpoint)
+        mode, when = schedule_decision(delivery, self.clock(), self.settings.native_scheduling)
+        if mode == "wait":
+            return Result.transient("not_due", msg("facebook.not_due", minutes=round(when / 60)), retry_after=when)
+        if delivery.video is not None:
+            if delivery.images:
+                return Result.rejected("mixed_media", msg("facebook.mixed_media"))
+            return videos.publish_video(self.graph, self.page, delivery, mode, when, checkpoint)
+        if len(delivery.images) > 1:
+            return posts.publish_photos(self.graph, self.page, delivery, mode, when, checkpoint)
+        if delivery.images:
+            return posts.publish_photo(self.graph, self.page, delivery, mode, when, checkpoint)
+        return posts.publish_feed(self.graph, self.page, delivery, mode, when, checkpoint)
+
+    def poll(self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint) -> Result:
+        state = dict(resume_state)
+        if state.get("video_id"):
+            phase = state.get("phase")
+            if state.get("kind") == "reel" and phase in ("upload", "finish"):
+                return videos.continue_reel(self.graph, self.page, delivery, state, checkpoint)
+            if state.get("kind") == "video" and phase == "transfer":
+                return videos.continue_video(self.graph, self.page, delivery, state, checkpoint)
+            return videos.video_status(self.graph, state)
+        if state.get("post_id"):
+            return self._lookup_post(str(state["post_id"]))
+        return self.reconcile(delivery)
+
+    # -- reconcile ------------------------------------------------------------------------
+    def reconcile(self, delivery: Delivery) -> Result:
+        state = delivery.resume_state or {}
+        if state.get("video_id"):
+            if state.get("phase") != "finished":
+                return Result.pending(dict(state), poll_after=0)  # upload/finish can continue
+            result = videos.video_status(self.graph, dict(state))
+            if result.code in ("video_error", "video_expired", "video_upload_failed"):
+                return Result.absent(result.reason)
+            return result
+        if state.get("post_id"):
+            return self._lookup_post(str(state["post_id"]))
+        since = (delivery.last_attempt_at or delivery.due_at) - RECONCILE_SLACK
+        wanted = text_hash(posts.message_of(delivery))
+        edges: list[tuple[str, str, str]] = [
+            ("published_posts", "message", "published"), ("scheduled_posts", "message", "scheduled"),
+        ]
+        if delivery.video is not None:
+            edges += [("videos", "description", "published"), ("video_reels", "description", "published")]
+        for edge, text_field, kind in edges:
+            body, failure = self.graph.call(
+                "GET", f"{self.page}/{edge}",
+                params={"fields": f"id,{text_field},created_time,permalink_url",
+                        "since": str(int(since.timestamp())), "limit": "25"},
+            )
+            if failure:
+                return Result.unknown(failure.code, failure.reason)
+            assert body is not None
+            for item in body.get("data") or []:
+                if text_hash(str(item.get(text_field) or "")) == wanted:
+                    remote_id = str(item["id"])
+                    url = item.get("permalink_url") or posts.post_url(remote_id)
+                    return Result.handed_off(remote_id, url) if kind == "scheduled" else Result.published(
+                        remote_id, url
+                    )
+        return Result.absent(msg("facebook.not_found"))
+
+    def _lookup_post(self, post_id: str) -> Result:
+        body, failure = self.graph.call("GET", post_id, params={"fields": "id,permalink_url,is_published"})
+        if failure:
+            if failure.code and failure.code.split("/")[0] == "100":
+                return Result.absent(msg("facebook.not_found"))
+            return Result.unknown(failure.code, failure.reason) if failure.outcome.value != "auth_expired" else failure
+        assert body is not None
+        url = body.get("permalink_url") or posts.post_url(post_id)
+        if body.get("is_published") is False:
+            return Result.handed_off(post_id, url)
+        return Result.published(post_id, url)
+
+    # -- engagement -----------------------------------------------------------------------
+    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+        out: dict[str, Metrics] = {}
+        for i in range(0, len(remote_ids), 50):
+            batch = remote_ids[i : i + 50]
+            body, failure = self.graph.call("GET", "", params={"ids": ",".join(batch), "fields": POST_FIELDS})
+            counts = body or {}
+            for remote_id in batch:
+                item = counts.get(remote_id) or {}
+                is_video = "_" not in remote_id
+                views, raw = self._views(remote_id, VIDEO_VIEW_METRICS if is_video else POST_VIEW_METRICS, is_video)
+                out[remote_id] = Metrics(
+                    views=views,
+                    reactions=_count(item, "reactions"),
+                    comments=_count(item, "comments"),
+                    shares=int((item.get("shares") or {}).get("count", 0)) if item else None,
+                    raw={"fields": item, "insights": raw},
+                )
+        return out
+
+    def _views(self, remote_id: str, metrics: tuple[str, ...], is_video: bool) -> tuple[int | None, dict[str, Any]]:
+        edge = "video_insights" if is_video else "insights"
+        raw: dict[str, Any] = {}
+        views: int | None = None
+        for metric in metrics:
+            body, failure = self.graph.call("GET", f"{remote_id}/{edge}", params={"metric": metric})
+            if failure or body is None:
+                raw[metric] = {"error": failure.code if failure else None}
+                continue
+            for entry in body.get("data") or []:
+                values = entry.get("values") or []
+                value = values[-1].get("value") if values else None
+                if isinstance(value, dict):  # breakdown objects: sum the parts
+                    value = sum(v for v in value.values() if isinstance(v, int | float))
+                if isinstance(value, int | float):
+                    raw[metric] = value
+                    if views is None:
+                        views = int(value)
+        return views, raw
+
+
+def _count(item: dict[str, Any], field: str) -> int | None:
+    summary = (item.get(field) or {}).get("summary") or {}
+    value = summary.get("total_count")
+    return int(value) if isinstance(value, int) else None

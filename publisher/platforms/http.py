@@ -1,0 +1,216 @@
+"""HTTP plumbing shared by the adapters: timeouts, reading bodies, "was it sent?", masking secrets.
+
+The one rule that matters for "exactly once": when a create call fails at the transport level we
+must know whether the request *may have reached* the platform. A connection that was never opened
+(DNS failure, connect timeout, refused) sent nothing: retrying is safe. A read timeout or a
+connection dropped after the request went out may have created the post: the adapter answers
+``unknown_outcome`` and the caller reconciles before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from publisher.errors import PublisherError
+
+#: (connect, read) seconds for ordinary API calls
+API_TIMEOUT = (10.0, 60.0)
+#: (connect, read) seconds for calls that carry a file
+UPLOAD_TIMEOUT = (10.0, 300.0)
+
+#: names (headers, query or form fields, JSON keys) whose values are never shown
+SECRET_NAMES = frozenset(
+    {
+        "access_token",
+        "authorization",
+        "refresh_token",
+        "client_secret",
+        "secret_key",
+        "app_secret",
+        "code",
+        "code_verifier",
+        "fb_exchange_token",
+        "input_token",
+        "appsecret_proof",
+        "token",
+        "id_token",
+    }
+)
+MASK = "***"
+
+
+class TemporaryFailure(PublisherError):
+    """A network or server failure that may go away; try again later (nothing was decided)."""
+
+
+Sent = Literal["not_sent", "maybe_sent"]
+
+
+def sent_state(exc: BaseException) -> Sent:
+    """Whether a failed request may have reached the server.
+
+    ``ConnectTimeout`` and connection errors raised while opening the socket mean nothing was
+    sent. Everything else (read timeouts, a connection reset mid-response, chunked-encoding
+    errors) may have been processed by the platform.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "not_sent"
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, requests.exceptions.ReadTimeout):
+        text = repr(exc.args[0]) if exc.args else ""
+        if any(
+            marker in text
+            for marker in ("NewConnectionError", "NameResolutionError", "Failed to establish", "ConnectionRefused")
+        ):
+            return "not_sent"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return "not_sent"
+    return "maybe_sent"
+
+
+def json_body(response: requests.Response) -> dict[str, Any] | None:
+    """The JSON object in a response, or ``None`` for an empty, HTML or malformed body."""
+    if not response.content:
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def retry_after(response: requests.Response, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# -- masking ------------------------------------------------------------------------------------
+def mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*,")))
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (MASK if k.lower() in SECRET_NAMES else str(v)) for k, v in headers.items()}
+
+
+def mask_mapping(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {k: (MASK if str(k).lower() in SECRET_NAMES else mask_mapping(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [mask_mapping(v) for v in data]
+    return data
+
+
+_SECRET_RE = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r")=([^&\s\"']+)")
+
+
+def mask_text(text: str) -> str:
+    """Mask ``name=value`` secrets inside free text (URLs in log lines, form bodies)."""
+    return _SECRET_RE.sub(lambda m: f"{m.group(1)}={MASK}", text)
+
+
+# -- files --------------------------------------------------------------------------------------
+@dataclass
+class FileSlice:
+    """A byte range of a file on disk, read lazily so memory does not grow with the file size.
+
+    ``requests`` streams any object with ``read`` and ``__len__`` as the body, in small blocks.
+    """
+
+    path: Path
+    start: int
+    length: int
+    _fh: BinaryIO | None = None
+    _left: int = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._fh is None:
+            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed when the slice is exhausted
+            self._fh.seek(self.start)
+            self._left = self.length
+        if self._left <= 0:
+            self.close()
+            return b""
+        n = self._left if size is None or size < 0 else min(size, self._left)
+        chunk = self._fh.read(n)
+        self._left -= len(chunk)
+        if not chunk:
+            self._left = 0
+        return chunk
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(64 * 1024):
+            yield chunk
+
+
+def file_size(path: Path) -> int:
+    return os.stat(path).st_size
+
+
+def compact_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def generic_failure(response: requests.Response, *, creating: bool) -> Any:
+    """The result for a response the platform-specific ``_classify`` could not read.
+
+    401 is an authorisation failure, 429 a rate limit (with ``Retry-After``). Anything else
+    (5xx, an HTML error page from a proxy, an empty or malformed body) tells us nothing: for a
+    create call something may exist now (``unknown_outcome``); for any other call it is transient.
+    """
+    from publisher.platforms.base import Result  # local: base imports nothing from here
+
+    code = f"http_{response.status_code}"
+    if response.status_code == 401:
+        return Result.auth_expired(code=code, reason=f"HTTP {response.status_code}")
+    if response.status_code == 429:
+        return Result.rate_limited(retry_after(response), scope="account", code=code)
+    if creating:
+        return Result.unknown(code=code, reason=f"HTTP {response.status_code}")
+    return Result.transient(code=code, reason=f"HTTP {response.status_code}", retry_after=retry_after(response))
+
+
+def exception_result(exc: BaseException, *, creating: bool) -> Any:
+    """The result for a request that raised: ``transient`` if nothing was sent, else unknown."""
+    from publisher.platforms.base import Result
+
+    name = type(exc).__name__
+    if creating and sent_state(exc) == "maybe_sent":
+        return Result.unknown(code=name, reason=mask_text(str(exc))[:300])
+    return Result.transient(code=name, reason=mask_text(str(exc))[:300])

@@ -1,0 +1,213 @@
+"""Tables. Every time is stored in UTC (naive in the database, aware in Python)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+from publisher.core.states import State
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON kept as text with non-ASCII characters as they are (readable in sqlite3 and psql)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+_states = ", ".join(f"'{s.value}'" for s in State)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSONText, nullable=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("display_name", String(200), nullable=True),
+    Column("remote_id", String(200), nullable=True),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("credentials", Text, nullable=True),  # Fernet token, never clear text
+    Column("token_expires_at", UTCDateTime, nullable=True),
+    Column("refresh_expires_at", UTCDateTime, nullable=True),
+    Column("last_refreshed_at", UTCDateTime, nullable=True),
+    Column("status_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "name", name="uq_accounts_platform_name"),
+    CheckConstraint("status IN ('active', 'needs_reauth', 'disabled')", name="status"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link", Text, nullable=True),
+    Column("images", JSONText, nullable=False),
+    Column("video", Text, nullable=True),
+    Column("banner", Text, nullable=True),
+    Column("campaign", String(200), nullable=True),
+    Column("author", String(200), nullable=True),
+    Column("options", JSONText, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("grace_seconds", Integer, nullable=False),
+    Column("draft", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_file", Text, nullable=True),
+    Column("source_line", Integer, nullable=True),
+    Column("queued_by", String(100), nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("approved_by", String(100), nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
+    Column("approved_hash", String(64), nullable=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),  # due_at + grace: later than this is "missed"
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("claimed_by", String(200), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("remote_id", String(200), nullable=True),
+    Column("remote_url", Text, nullable=True),
+    Column("resume_state", JSONText, nullable=True),
+    Column("last_code", String(64), nullable=True),
+    Column("last_reason", Text, nullable=True),
+    Column("state_before_pause", String(24), nullable=True),
+    Column("progress", Integer, nullable=True),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("post_id", "account_id", name="uq_deliveries_post_account"),
+    CheckConstraint(f"state IN ({_states})", name="state"),
+    CheckConstraint(f"state_before_pause IS NULL OR state_before_pause IN ({_states})", name="paused_from"),
+    Index("ix_deliveries_state_due", "state", "due_at"),
+    Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+    Index("ix_deliveries_state_lease", "state", "lease_until"),
+    Index("ix_deliveries_account", "account_id"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # publish | poll | reconcile
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("outcome", String(24), nullable=True),
+    Column("code", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("request", JSONText, nullable=True),
+    Column("remote_id", String(200), nullable=True),
+    Column("worker", String(200), nullable=True),
+    Index("ix_attempts_delivery", "delivery_id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), nullable=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=True),
+    Column("detail", JSONText, nullable=True),
+    Index("ix_audit_post", "post_id"),
+    Index("ix_audit_delivery", "delivery_id"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
