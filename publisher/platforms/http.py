@@ -66,11 +66,18 @@ def sent_state(exc: BaseException) -> Sent:
     """
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "not_sent"
-    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
         text = repr(exc.args[0]) if exc.args else ""
         if any(
             marker in text
-            for marker in ("NewConnectionError", "NameResolutionError", "Failed to establish", "ConnectionRefused")
+            for marker in (
+                "NewConnectionError",
+                "NameResolutionError",
+                "Failed to establish",
+                "ConnectionRefused",
+            )
         ):
             return "not_sent"
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
@@ -113,7 +120,10 @@ def mask_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(k, MASK if k.lower() in SECRET_NAMES else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (k, MASK if k.lower() in SECRET_NAMES else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*,")))
 
 
@@ -129,7 +139,9 @@ def mask_mapping(data: Any) -> Any:
     return data
 
 
-_SECRET_RE = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r")=([^&\s\"']+)")
+_SECRET_RE = re.compile(
+    r"(?i)\b(" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r")=([^&\s\"']+)"
+)
 
 
 def mask_text(text: str) -> str:
@@ -203,7 +215,9 @@ def generic_failure(response: requests.Response, *, creating: bool) -> Any:
         return Result.rate_limited(retry_after(response), scope="account", code=code)
     if creating:
         return Result.unknown(code=code, reason=f"HTTP {response.status_code}")
-    return Result.transient(code=code, reason=f"HTTP {response.status_code}", retry_after=retry_after(response))
+    return Result.transient(
+        code=code, reason=f"HTTP {response.status_code}", retry_after=retry_after(response)
+    )
 
 
 def exception_result(exc: BaseException, *, creating: bool) -> Any:

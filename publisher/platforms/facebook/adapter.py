@@ -69,7 +69,10 @@ class FacebookPageAdapter(Adapter):
     supports_video: ClassVar[bool] = True
     supports_native_scheduling: ClassVar[bool] = True
     scopes: ClassVar[tuple[str, ...]] = (
-        "pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights",
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_posts",
+        "read_insights",
     )
 
     def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
@@ -98,7 +101,9 @@ class FacebookPageAdapter(Adapter):
             return self.poll(delivery, state, checkpoint)
         mode, when = schedule_decision(delivery, self.clock(), self.settings.native_scheduling)
         if mode == "wait":
-            return Result.transient("not_due", msg("facebook.not_due", minutes=round(when / 60)), retry_after=when)
+            return Result.transient(
+                "not_due", msg("facebook.not_due", minutes=round(when / 60)), retry_after=when
+            )
         if delivery.video is not None:
             if delivery.images:
                 return Result.rejected("mixed_media", msg("facebook.mixed_media"))
@@ -109,7 +114,9 @@ class FacebookPageAdapter(Adapter):
             return posts.publish_photo(self.graph, self.page, delivery, mode, when, checkpoint)
         return posts.publish_feed(self.graph, self.page, delivery, mode, when, checkpoint)
 
-    def poll(self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint) -> Result:
+    def poll(
+        self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint
+    ) -> Result:
         state = dict(resume_state)
         if state.get("video_id"):
             phase = state.get("phase")
@@ -137,15 +144,20 @@ class FacebookPageAdapter(Adapter):
         since = (delivery.last_attempt_at or delivery.due_at) - RECONCILE_SLACK
         wanted = text_hash(posts.message_of(delivery))
         edges: list[tuple[str, str, str]] = [
-            ("published_posts", "message", "published"), ("scheduled_posts", "message", "scheduled"),
+            ("published_posts", "message", "published"),
+            ("scheduled_posts", "message", "scheduled"),
         ]
         if delivery.video is not None:
             edges += [("videos", "description", "published"), ("video_reels", "description", "published")]
         for edge, text_field, kind in edges:
             body, failure = self.graph.call(
-                "GET", f"{self.page}/{edge}",
-                params={"fields": f"id,{text_field},created_time,permalink_url",
-                        "since": str(int(since.timestamp())), "limit": "25"},
+                "GET",
+                f"{self.page}/{edge}",
+                params={
+                    "fields": f"id,{text_field},created_time,permalink_url",
+                    "since": str(int(since.timestamp())),
+                    "limit": "25",
+                },
             )
             if failure:
                 return Result.unknown(failure.code, failure.reason)
@@ -154,8 +166,10 @@ class FacebookPageAdapter(Adapter):
                 if text_hash(str(item.get(text_field) or "")) == wanted:
                     remote_id = str(item["id"])
                     url = item.get("permalink_url") or posts.post_url(remote_id)
-                    return Result.handed_off(remote_id, url) if kind == "scheduled" else Result.published(
-                        remote_id, url
+                    return (
+                        Result.handed_off(remote_id, url)
+                        if kind == "scheduled"
+                        else Result.published(remote_id, url)
                     )
         return Result.absent(msg("facebook.not_found"))
 
@@ -164,7 +178,11 @@ class FacebookPageAdapter(Adapter):
         if failure:
             if failure.code and failure.code.split("/")[0] == "100":
                 return Result.absent(msg("facebook.not_found"))
-            return Result.unknown(failure.code, failure.reason) if failure.outcome.value != "auth_expired" else failure
+            return (
+                Result.unknown(failure.code, failure.reason)
+                if failure.outcome.value != "auth_expired"
+                else failure
+            )
         assert body is not None
         url = body.get("permalink_url") or posts.post_url(post_id)
         if body.get("is_published") is False:
@@ -181,7 +199,9 @@ class FacebookPageAdapter(Adapter):
             for remote_id in batch:
                 item = counts.get(remote_id) or {}
                 is_video = "_" not in remote_id
-                views, raw = self._views(remote_id, VIDEO_VIEW_METRICS if is_video else POST_VIEW_METRICS, is_video)
+                views, raw = self._views(
+                    remote_id, VIDEO_VIEW_METRICS if is_video else POST_VIEW_METRICS, is_video
+                )
                 out[remote_id] = Metrics(
                     views=views,
                     reactions=_count(item, "reactions"),
@@ -191,7 +211,9 @@ class FacebookPageAdapter(Adapter):
                 )
         return out
 
-    def _views(self, remote_id: str, metrics: tuple[str, ...], is_video: bool) -> tuple[int | None, dict[str, Any]]:
+    def _views(
+        self, remote_id: str, metrics: tuple[str, ...], is_video: bool
+    ) -> tuple[int | None, dict[str, Any]]:
         edge = "video_insights" if is_video else "insights"
         raw: dict[str, Any] = {}
         views: int | None = None

@@ -47,7 +47,9 @@ def _get(session: requests.Session, url: str, params: dict[str, str]) -> dict[st
     if isinstance(error, dict):
         if error.get("code") == 190:
             raise AuthExpired(msg("facebook.token_refused", detail=error.get("code")))
-        raise UserError(msg("facebook.token_refused", detail=f"{error.get('code')}/{error.get('error_subcode')}"))
+        raise UserError(
+            msg("facebook.token_refused", detail=f"{error.get('code')}/{error.get('error_subcode')}")
+        )
     return body
 
 
@@ -62,8 +64,12 @@ def long_lived_user_token(settings: Any, session: requests.Session, short_token:
     body = _get(
         session,
         f"{settings.graph_url.rstrip('/')}/{settings.api_version}/oauth/access_token",
-        {"grant_type": "fb_exchange_token", "client_id": app_id, "client_secret": secret,
-         "fb_exchange_token": short_token},
+        {
+            "grant_type": "fb_exchange_token",
+            "client_id": app_id,
+            "client_secret": secret,
+            "fb_exchange_token": short_token,
+        },
     )
     return str(body["access_token"])
 
@@ -77,7 +83,8 @@ def page_credentials(settings: Any, session: requests.Session, user_token: str, 
         for page in body.get("data") or []:
             if str(page.get("id")) == str(page_id) and page.get("access_token"):
                 return Credentials(
-                    access_token=str(page["access_token"]), remote_account_id=str(page_id),
+                    access_token=str(page["access_token"]),
+                    remote_account_id=str(page_id),
                     extra={"page_name": page.get("name")},
                 )
         url = (body.get("paging") or {}).get("next")
@@ -95,7 +102,9 @@ class TokenReport:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def debug_token(settings: Any, session: requests.Session, token: str, now: datetime | None = None) -> TokenReport:
+def debug_token(
+    settings: Any, session: requests.Session, token: str, now: datetime | None = None
+) -> TokenReport:
     app_id, secret = _app(settings)
     body = _get(
         session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -148,7 +148,7 @@ def classify(response: requests.Response, body: dict[str, Any] | None, *, creati
         return Result.auth_expired(code=tag, reason=msg("facebook.permission", code=tag))
     if code in THROTTLE_CODES:
         wait = usage(response).get("wait") or retry_after(response) or DEFAULT_THROTTLE_WAIT
-        scope = "app" if code in (APP_LIMIT, APP_LIMIT_REACHED) else "account"
+        scope: Literal["app", "account"] = "app" if code in (APP_LIMIT, APP_LIMIT_REACHED) else "account"
         return Result.rate_limited(
             wait, scope=scope, code=tag, reason=msg("facebook.throttled", code=tag, minutes=round(wait / 60))
         )
@@ -159,7 +159,9 @@ def classify(response: requests.Response, body: dict[str, Any] | None, *, creati
         return Result.unknown(code=tag, reason=msg("facebook.duplicate"))
     if code in (API_UNKNOWN, API_SERVICE) or error.get("is_transient") is True:
         reason = msg("facebook.temporary", code=tag)
-        return Result.unknown(code=tag, reason=reason) if creating else Result.transient(code=tag, reason=reason)
+        return (
+            Result.unknown(code=tag, reason=reason) if creating else Result.transient(code=tag, reason=reason)
+        )
     if code == INVALID_PARAMETER:
         return Result.rejected(tag, msg("facebook.bad_request", code=tag))
     if response.status_code >= 500:

@@ -37,8 +37,10 @@ def timing_fields(mode: str, when: float) -> dict[str, str]:
 
 
 def done(remote_id: str, mode: str) -> Result:
-    return Result.handed_off(remote_id, post_url(remote_id)) if mode == "native" else Result.published(
-        remote_id, post_url(remote_id)
+    return (
+        Result.handed_off(remote_id, post_url(remote_id))
+        if mode == "native"
+        else Result.published(remote_id, post_url(remote_id))
     )
 
 
@@ -47,7 +49,9 @@ def _file(path: Path) -> tuple[str, Any, str]:
     return (path.name, open(path, "rb"), mime)  # noqa: SIM115 - requests reads and we close below
 
 
-def publish_feed(graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint) -> Result:
+def publish_feed(
+    graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint
+) -> Result:
     data = {"message": message_of(delivery), **timing_fields(mode, when)}
     if delivery.link:
         data["link"] = delivery.link
@@ -69,7 +73,12 @@ def publish_photo(
     upload = _file(delivery.images[0])
     try:
         body, failure = graph.call(
-            "POST", f"{page}/photos", data=data, files={"source": upload}, creating=True, timeout=UPLOAD_TIMEOUT
+            "POST",
+            f"{page}/photos",
+            data=data,
+            files={"source": upload},
+            creating=True,
+            timeout=UPLOAD_TIMEOUT,
         )
     finally:
         upload[1].close()

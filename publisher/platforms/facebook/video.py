@@ -59,9 +59,22 @@ def is_vertical(delivery: Delivery, ffprobe: str = "ffprobe") -> bool | None:
         return None
     try:
         out = subprocess.run(
-            [ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
-             "stream=width,height:stream_side_data=rotation", "-of", "json", str(delivery.video)],
-            capture_output=True, check=True, timeout=60, text=True,
+            [
+                ffprobe,
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=width,height:stream_side_data=rotation",
+                "-of",
+                "json",
+                str(delivery.video),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
+            text=True,
         ).stdout
         stream = json.loads(out)["streams"][0]
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError):
@@ -102,8 +115,13 @@ def simple_video(
     assert delivery.video is not None
     with open(delivery.video, "rb") as fh:
         body, failure = graph.call(
-            "POST", f"{page}/videos", host="video", data=_video_fields(delivery, mode, when),
-            files={"source": (delivery.video.name, fh, "video/mp4")}, creating=True, timeout=UPLOAD_TIMEOUT,
+            "POST",
+            f"{page}/videos",
+            host="video",
+            data=_video_fields(delivery, mode, when),
+            files={"source": (delivery.video.name, fh, "video/mp4")},
+            creating=True,
+            timeout=UPLOAD_TIMEOUT,
         )
     if failure:
         return failure
@@ -125,9 +143,14 @@ def start_resumable_video(
         return failure
     assert body is not None
     state = {
-        "kind": "video", "phase": "transfer", "mode": mode, "when": when,
-        "video_id": str(body["video_id"]), "upload_session_id": str(body["upload_session_id"]),
-        "start_offset": int(body.get("start_offset", 0)), "end_offset": int(body.get("end_offset", size)),
+        "kind": "video",
+        "phase": "transfer",
+        "mode": mode,
+        "when": when,
+        "video_id": str(body["video_id"]),
+        "upload_session_id": str(body["upload_session_id"]),
+        "start_offset": int(body.get("start_offset", 0)),
+        "end_offset": int(body.get("end_offset", size)),
     }
     checkpoint(state)
     return continue_video(graph, page, delivery, state, checkpoint)
@@ -144,9 +167,15 @@ def continue_video(
         chunk = FileSlice(Path(delivery.video), start, end - start)
         try:
             body, failure = graph.call(
-                "POST", f"{page}/videos", host="video", timeout=UPLOAD_TIMEOUT,
-                data={"upload_phase": "transfer", "upload_session_id": state["upload_session_id"],
-                      "start_offset": str(start)},
+                "POST",
+                f"{page}/videos",
+                host="video",
+                timeout=UPLOAD_TIMEOUT,
+                data={
+                    "upload_phase": "transfer",
+                    "upload_session_id": state["upload_session_id"],
+                    "start_offset": str(start),
+                },
                 files={"video_file_chunk": ("chunk", chunk, "application/octet-stream")},
             )
         finally:
@@ -157,8 +186,11 @@ def continue_video(
         state["start_offset"], state["end_offset"] = int(body["start_offset"]), int(body["end_offset"])
         checkpoint(state)
     if state["phase"] == "transfer":
-        data = {"upload_phase": "finish", "upload_session_id": state["upload_session_id"],
-                **_video_fields(delivery, state.get("mode", "now"), float(state.get("when", 0)))}
+        data = {
+            "upload_phase": "finish",
+            "upload_session_id": state["upload_session_id"],
+            **_video_fields(delivery, state.get("mode", "now"), float(state.get("when", 0))),
+        }
         body, failure = graph.call("POST", f"{page}/videos", host="video", data=data, creating=True)
         if failure:
             return _keep(failure, state)
@@ -167,14 +199,23 @@ def continue_video(
     return Result.pending(state, poll_after=POLL_SECONDS)
 
 
-def start_reel(graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint) -> Result:
+def start_reel(
+    graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint
+) -> Result:
     body, failure = graph.call("POST", f"{page}/video_reels", data={"upload_phase": "start"})
     if failure:
         return failure
     assert body is not None
     video_id = str(body["video_id"])
-    state = {"kind": "reel", "phase": "upload", "video_id": video_id, "offset": 0, "mode": mode, "when": when,
-             "upload_url": body.get("upload_url") or graph.url(video_id, host="rupload")}
+    state = {
+        "kind": "reel",
+        "phase": "upload",
+        "video_id": video_id,
+        "offset": 0,
+        "mode": mode,
+        "when": when,
+        "upload_url": body.get("upload_url") or graph.url(video_id, host="rupload"),
+    }
     checkpoint(state)
     return continue_reel(graph, page, delivery, state, checkpoint)
 
@@ -198,8 +239,16 @@ def continue_reel(
         body_slice = FileSlice(Path(delivery.video), offset, size - offset)
         try:
             body, failure = graph.call(
-                "POST", "", url=state["upload_url"], data=body_slice, timeout=UPLOAD_TIMEOUT,
-                headers={"offset": str(offset), "file_size": str(size), "Content-Type": "application/octet-stream"},
+                "POST",
+                "",
+                url=state["upload_url"],
+                data=body_slice,
+                timeout=UPLOAD_TIMEOUT,
+                headers={
+                    "offset": str(offset),
+                    "file_size": str(size),
+                    "Content-Type": "application/octet-stream",
+                },
             )
         finally:
             body_slice.close()
@@ -210,8 +259,12 @@ def continue_reel(
         checkpoint(state)
     if state["phase"] == "finish":
         mode = state.get("mode", "now")
-        data = {"upload_phase": "finish", "video_id": state["video_id"], "description": message_of(delivery),
-                "video_state": "SCHEDULED" if mode == "native" else "PUBLISHED"}
+        data = {
+            "upload_phase": "finish",
+            "video_id": state["video_id"],
+            "description": message_of(delivery),
+            "video_state": "SCHEDULED" if mode == "native" else "PUBLISHED",
+        }
         if delivery.title:
             data["title"] = delivery.title
         if mode == "native":
@@ -227,16 +280,19 @@ def continue_reel(
 def _keep(failure: Result, state: dict[str, Any]) -> Result:
     """A failure after the video id exists: keep the resume state so nothing starts twice."""
     if failure.outcome.value in ("transient", "unknown_outcome"):
-        return Result(failure.outcome, code=failure.code, reason=failure.reason, resume_state=state,
-                      retry_after=failure.retry_after)
+        return Result(
+            failure.outcome,
+            code=failure.code,
+            reason=failure.reason,
+            resume_state=state,
+            retry_after=failure.retry_after,
+        )
     return failure
 
 
 def video_status(graph: Graph, state: dict[str, Any]) -> Result:
     """Where a video stands after ``finish``: published / handed_off / pending / rejected."""
-    body, failure = graph.call(
-        "GET", state["video_id"], params={"fields": "status,permalink_url,post_id"}
-    )
+    body, failure = graph.call("GET", state["video_id"], params={"fields": "status,permalink_url,post_id"})
     if failure:
         return failure
     assert body is not None
@@ -250,8 +306,10 @@ def video_status(graph: Graph, state: dict[str, Any]) -> Result:
     url = f"https://www.facebook.com{url}" if url and url.startswith("/") else (url or post_url(remote_id))
     if video_status in ("error", "expired", "upload_failed") or processing.get("status") == "error":
         detail = (processing.get("error") or {}).get("message", "")
-        return Result.rejected(f"video_{video_status or 'error'}",
-                               msg("facebook.video_failed", status=video_status, detail=detail))
+        return Result.rejected(
+            f"video_{video_status or 'error'}",
+            msg("facebook.video_failed", status=video_status, detail=detail),
+        )
     if publish_status == "published":
         return Result.published(remote_id, url)
     if publish_status == "scheduled":

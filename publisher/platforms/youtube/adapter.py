@@ -82,7 +82,10 @@ register(
             "Phiên tải lên YouTube đã hết hạn; sẽ tải lại từ đầu.",
             "The YouTube upload session expired; the upload starts over.",
         ),
-        "youtube.processing_failed": ("YouTube không nhận video ({code}).", "YouTube refused the video ({code})."),
+        "youtube.processing_failed": (
+            "YouTube không nhận video ({code}).",
+            "YouTube refused the video ({code}).",
+        ),
         "youtube.not_found": ("Không thấy video trên kênh.", "The video is not on the channel."),
         "youtube.quota_local": (
             "Đã dùng hết hạn mức YouTube trong ngày; hoãn đến {until}.",
@@ -115,12 +118,20 @@ class YouTubeAdapter(Adapter):
     shared_counter: ClassVar[QuotaCounter] = MemoryQuotaCounter()
 
     def __init__(
-        self, credentials: Credentials, settings: Any = None, http: Any = None, *, quota: QuotaCounter | None = None
+        self,
+        credentials: Credentials,
+        settings: Any = None,
+        http: Any = None,
+        *,
+        quota: QuotaCounter | None = None,
     ) -> None:
         super().__init__(credentials, settings or YouTubeSettings(), http or requests.Session())
         project = self.settings.client_id or "default"
         self.quota = QuotaBook(
-            quota or self.shared_counter, project, self.settings.daily_quota, getattr(self.settings, "quota_costs", None)
+            quota or self.shared_counter,
+            project,
+            self.settings.daily_quota,
+            getattr(self.settings, "quota_costs", None),
         )
         self.clock = lambda: datetime.now(UTC)
         self.sleep: Any = None  # None: real time.sleep in the uploader
@@ -134,8 +145,14 @@ class YouTubeAdapter(Adapter):
         problems = super().check(post)
         for name, value in (("title", post.title), ("text", post.text)):
             if "<" in value or ">" in value:
-                problems.append(Problem(name, msg("youtube.angle", field=name), code="angle_brackets",
-                                        position=min(i for i in (value.find("<"), value.find(">")) if i >= 0)))
+                problems.append(
+                    Problem(
+                        name,
+                        msg("youtube.angle", field=name),
+                        code="angle_brackets",
+                        position=min(i for i in (value.find("<"), value.find(">")) if i >= 0),
+                    )
+                )
         return problems
 
     # -- helpers --------------------------------------------------------------------------
@@ -143,27 +160,44 @@ class YouTubeAdapter(Adapter):
         return {"Authorization": f"Bearer {self.credentials.access_token}"}
 
     def _classify(self, response: requests.Response, *, creating: bool, upload: bool = False) -> Result:
-        return classify(response, json_body(response), creating=creating, now=self.clock(),
-                        on_daily_quota=self.quota.exhaust, upload=upload)
+        return classify(
+            response,
+            json_body(response),
+            creating=creating,
+            now=self.clock(),
+            on_daily_quota=self.quota.exhaust,
+            upload=upload,
+        )
 
     def _spend(self, method: str) -> Result | None:
         until = self.quota.spend(method, self.clock())
         if until is None:
             return None
-        return Result.rate_limited((until - self.clock()).total_seconds(), scope="app", code="quota_local",
-                                   reason=msg("youtube.quota_local", until=until.isoformat(timespec="minutes")),
-                                   postpone_until=until)
+        return Result.rate_limited(
+            (until - self.clock()).total_seconds(),
+            scope="app",
+            code="quota_local",
+            reason=msg("youtube.quota_local", until=until.isoformat(timespec="minutes")),
+            postpone_until=until,
+        )
 
-    def _api(self, method: str, path: str, cost_key: str, *, upload_host: bool = False,
-             **kwargs: Any) -> tuple[dict[str, Any] | None, Result | None]:
+    def _api(
+        self, method: str, path: str, cost_key: str, *, upload_host: bool = False, **kwargs: Any
+    ) -> tuple[dict[str, Any] | None, Result | None]:
         refused = self._spend(cost_key)
         if refused:
             return None, refused
         base = self.settings.upload_url if upload_host else self.settings.api_url
         headers = {**self._headers(), **kwargs.pop("headers", {})}
         try:
-            response = self.http.request(method, f"{base.rstrip('/')}/{path}", headers=headers,
-                                         timeout=kwargs.pop("timeout", API_TIMEOUT), allow_redirects=False, **kwargs)
+            response = self.http.request(
+                method,
+                f"{base.rstrip('/')}/{path}",
+                headers=headers,
+                timeout=kwargs.pop("timeout", API_TIMEOUT),
+                allow_redirects=False,
+                **kwargs,
+            )
         except requests.RequestException as exc:
             return None, exception_result(exc, creating=False)
         body = json_body(response)
@@ -171,8 +205,11 @@ class YouTubeAdapter(Adapter):
             return body, None
         if response.ok and response.status_code == 204:
             return {}, None
-        return None, (generic_failure(response, creating=False) if response.ok
-                      else self._classify(response, creating=False))
+        return None, (
+            generic_failure(response, creating=False)
+            if response.ok
+            else self._classify(response, creating=False)
+        )
 
     # -- metadata -------------------------------------------------------------------------
     def metadata(self, delivery: Delivery, publish_at: datetime | None) -> dict[str, Any] | Result:
@@ -186,14 +223,21 @@ class YouTubeAdapter(Adapter):
             if "<" in value or ">" in value:
                 return Result.rejected("angle_brackets", msg("youtube.angle", field=name))
         if len(title) > 100:
-            return Result.rejected("title_long", msg("limits.title_long", n=len(title), platform="YouTube", max=100))
+            return Result.rejected(
+                "title_long", msg("limits.title_long", n=len(title), platform="YouTube", max=100)
+            )
         n = len(description.encode("utf-8"))
         if n > 5000:
-            return Result.rejected("text_long", msg("limits.text_long", n=n, unit=msg("limits.unit.bytes"),
-                                                    platform="YouTube", max=5000))
-        snippet: dict[str, Any] = {"title": title, "description": description,
-                                   "categoryId": str(opts.get("category_id", "22")),
-                                   "defaultLanguage": opts.get("language", "vi")}
+            return Result.rejected(
+                "text_long",
+                msg("limits.text_long", n=n, unit=msg("limits.unit.bytes"), platform="YouTube", max=5000),
+            )
+        snippet: dict[str, Any] = {
+            "title": title,
+            "description": description,
+            "categoryId": str(opts.get("category_id", "22")),
+            "defaultLanguage": opts.get("language", "vi"),
+        }
         if opts.get("tags"):
             snippet["tags"] = [str(t) for t in opts["tags"]]
         status: dict[str, Any] = {
@@ -226,7 +270,9 @@ class YouTubeAdapter(Adapter):
             return Result.rejected("no_video", msg("youtube.no_video"))
         mode, publish_at, wait = self._timing(delivery)
         if mode == "wait":
-            return Result.transient("not_due", msg("youtube.not_due", minutes=round(wait / 60)), retry_after=wait)
+            return Result.transient(
+                "not_due", msg("youtube.not_due", minutes=round(wait / 60)), retry_after=wait
+            )
         resource = self.metadata(delivery, publish_at)
         if isinstance(resource, Result):
             return resource
@@ -241,10 +287,17 @@ class YouTubeAdapter(Adapter):
             params["notifySubscribers"] = "false"
         try:
             response = self.http.post(
-                f"{self.settings.upload_url.rstrip('/')}/videos", params=params, data=body, timeout=API_TIMEOUT,
+                f"{self.settings.upload_url.rstrip('/')}/videos",
+                params=params,
+                data=body,
+                timeout=API_TIMEOUT,
                 allow_redirects=False,
-                headers={**self._headers(), "Content-Type": "application/json; charset=UTF-8",
-                         "X-Upload-Content-Length": str(size), "X-Upload-Content-Type": mime},
+                headers={
+                    **self._headers(),
+                    "Content-Type": "application/json; charset=UTF-8",
+                    "X-Upload-Content-Length": str(size),
+                    "X-Upload-Content-Type": mime,
+                },
             )
         except requests.RequestException as exc:
             # No video exists until the bytes arrive: a lost session start is safe to redo.
@@ -252,12 +305,19 @@ class YouTubeAdapter(Adapter):
         location = response.headers.get("Location")
         if response.status_code != 200 or not location:
             return self._classify(response, creating=False, upload=True)
-        state = {"session_uri": location, "size": size, "mime": mime, "offset": 0,
-                 "publish_at": publish_at.isoformat() if publish_at else None}
+        state = {
+            "session_uri": location,
+            "size": size,
+            "mime": mime,
+            "offset": 0,
+            "publish_at": publish_at.isoformat() if publish_at else None,
+        }
         checkpoint(state)
         return self._upload(delivery, state, checkpoint, offset=0)
 
-    def poll(self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint) -> Result:
+    def poll(
+        self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint
+    ) -> Result:
         state = dict(resume_state)
         if state.get("video_id"):
             return self._after_upload(delivery, state, checkpoint)
@@ -265,7 +325,9 @@ class YouTubeAdapter(Adapter):
             return self._upload(delivery, state, checkpoint, offset=None)
         return self.publish(delivery, checkpoint)
 
-    def _upload(self, delivery: Delivery, state: dict[str, Any], checkpoint: Checkpoint, offset: int | None) -> Result:
+    def _upload(
+        self, delivery: Delivery, state: dict[str, Any], checkpoint: Checkpoint, offset: int | None
+    ) -> Result:
         assert delivery.video is not None
 
         def progress(update: dict[str, Any]) -> None:
@@ -273,8 +335,13 @@ class YouTubeAdapter(Adapter):
             checkpoint(dict(state))
 
         uploader = ResumableUpload(
-            self.http, state["session_uri"], Path(delivery.video), self._headers(),
-            mime=state.get("mime", "video/mp4"), chunk_size=self.chunk_size, on_progress=progress,
+            self.http,
+            state["session_uri"],
+            Path(delivery.video),
+            self._headers(),
+            mime=state.get("mime", "video/mp4"),
+            chunk_size=self.chunk_size,
+            on_progress=progress,
             **({"sleep": self.sleep} if self.sleep else {}),
         )
         self.last_upload = uploader
@@ -300,8 +367,15 @@ class YouTubeAdapter(Adapter):
         else:
             assert outcome.response is not None
             result = self._classify(outcome.response, creating=False, upload=True)
-        return Result(result.outcome, code=result.code, reason=result.reason, retry_after=result.retry_after,
-                      scope=result.scope, postpone_until=result.postpone_until, resume_state=dict(state))
+        return Result(
+            result.outcome,
+            code=result.code,
+            reason=result.reason,
+            retry_after=result.retry_after,
+            scope=result.scope,
+            postpone_until=result.postpone_until,
+            resume_state=dict(state),
+        )
 
     def _after_upload(self, delivery: Delivery, state: dict[str, Any], checkpoint: Checkpoint) -> Result:
         """Optional thumbnail and playlist steps: a failure is recorded, the video stays up."""
@@ -329,10 +403,17 @@ class YouTubeAdapter(Adapter):
             return "failed:too_large"
         with open(path, "rb") as fh:
             _, failure = self._api(
-                "POST", "thumbnails/set", "thumbnails.set", upload_host=True,
-                params={"videoId": video_id, "uploadType": "media"}, data=fh, timeout=UPLOAD_TIMEOUT,
-                headers={"Content-Type": mimetypes.guess_type(path.name)[0] or "image/jpeg",
-                         "Content-Length": str(size)},
+                "POST",
+                "thumbnails/set",
+                "thumbnails.set",
+                upload_host=True,
+                params={"videoId": video_id, "uploadType": "media"},
+                data=fh,
+                timeout=UPLOAD_TIMEOUT,
+                headers={
+                    "Content-Type": mimetypes.guess_type(path.name)[0] or "image/jpeg",
+                    "Content-Length": str(size),
+                },
             )
         if failure:
             log.warning("thumbnail for %s failed: %s", video_id, failure.code)
@@ -340,9 +421,15 @@ class YouTubeAdapter(Adapter):
         return "done"
 
     def _add_to_playlist(self, video_id: str, playlist_id: str) -> str:
-        body = {"snippet": {"playlistId": playlist_id, "resourceId": {"kind": "youtube#video", "videoId": video_id}}}
-        _, failure = self._api("POST", "playlistItems", "playlistItems.insert", params={"part": "snippet"},
-                               json=body)
+        body = {
+            "snippet": {
+                "playlistId": playlist_id,
+                "resourceId": {"kind": "youtube#video", "videoId": video_id},
+            }
+        }
+        _, failure = self._api(
+            "POST", "playlistItems", "playlistItems.insert", params={"part": "snippet"}, json=body
+        )
         if failure:
             log.warning("playlist insert for %s failed: %s", video_id, failure.code)
             return f"failed:{failure.code}"
@@ -352,11 +439,15 @@ class YouTubeAdapter(Adapter):
     def reconcile(self, delivery: Delivery) -> Result:
         state = dict(delivery.resume_state or {})
         if state.get("video_id"):
-            body, failure = self._api("GET", "videos", "videos.list",
-                                      params={"part": "status", "id": state["video_id"]})
+            body, failure = self._api(
+                "GET", "videos", "videos.list", params={"part": "status", "id": state["video_id"]}
+            )
             if failure:
-                return failure if failure.outcome.value == "auth_expired" else Result.unknown(failure.code,
-                                                                                               failure.reason)
+                return (
+                    failure
+                    if failure.outcome.value == "auth_expired"
+                    else Result.unknown(failure.code, failure.reason)
+                )
             assert body is not None
             items = body.get("items") or []
             if not items:
@@ -376,8 +467,11 @@ class YouTubeAdapter(Adapter):
                 resource = json_body(response) or {}
                 if resource.get("id"):
                     url = f"https://youtu.be/{resource['id']}"
-                    return (Result.handed_off(str(resource["id"]), url) if state.get("publish_at")
-                            else Result.published(str(resource["id"]), url))
+                    return (
+                        Result.handed_off(str(resource["id"]), url)
+                        if state.get("publish_at")
+                        else Result.published(str(resource["id"]), url)
+                    )
             if response.status_code == 308:
                 state["offset"] = uploader._follow(response)
                 return Result.pending(state, poll_after=0)
@@ -394,9 +488,14 @@ class YouTubeAdapter(Adapter):
         secret = self.settings.client_secret.get_secret_value() if self.settings.client_secret else ""
         try:
             response = self.http.post(
-                f"{self.settings.oauth_url.rstrip('/')}/token", timeout=API_TIMEOUT,
-                data={"client_id": self.settings.client_id or "", "client_secret": secret,
-                      "refresh_token": credentials.refresh_token, "grant_type": "refresh_token"},
+                f"{self.settings.oauth_url.rstrip('/')}/token",
+                timeout=API_TIMEOUT,
+                data={
+                    "client_id": self.settings.client_id or "",
+                    "client_secret": secret,
+                    "refresh_token": credentials.refresh_token,
+                    "grant_type": "refresh_token",
+                },
             )
         except requests.RequestException as exc:
             raise TemporaryFailure(mask_text(str(exc))) from exc
@@ -420,8 +519,12 @@ class YouTubeAdapter(Adapter):
         out: dict[str, Metrics] = {}
         for i in range(0, len(remote_ids), 50):
             batch = remote_ids[i : i + 50]
-            body, failure = self._api("GET", "videos", "videos.list",
-                                      params={"part": "statistics", "id": ",".join(batch), "maxResults": "50"})
+            body, failure = self._api(
+                "GET",
+                "videos",
+                "videos.list",
+                params={"part": "statistics", "id": ",".join(batch), "maxResults": "50"},
+            )
             if failure or body is None:
                 log.warning("youtube statistics failed: %s", failure.code if failure else None)
                 continue
@@ -431,6 +534,11 @@ class YouTubeAdapter(Adapter):
                 def num(key: str, stats: dict[str, Any] = stats) -> int | None:
                     return int(stats[key]) if key in stats else None
 
-                out[str(item["id"])] = Metrics(views=num("viewCount"), reactions=num("likeCount"),
-                                               comments=num("commentCount"), shares=None, raw=stats)
+                out[str(item["id"])] = Metrics(
+                    views=num("viewCount"),
+                    reactions=num("likeCount"),
+                    comments=num("commentCount"),
+                    shares=None,
+                    raw=stats,
+                )
         return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -86,24 +86,37 @@ def classify(
     if reason in POSTPONE_REASONS or (status == 429 and error and is_daily_cap(error)):
         # The project quota is shared: record it as spent. The channel cap is the channel's own.
         until = _day_later(now) if reason == UPLOAD_LIMIT_EXCEEDED else on_daily_quota(now)
-        scope = "account" if reason == UPLOAD_LIMIT_EXCEEDED else "app"
+        scope: Literal["app", "account"] = "account" if reason == UPLOAD_LIMIT_EXCEEDED else "app"
         return Result.rate_limited(
-            (until - now).total_seconds(), scope=scope, code=reason or "dailyUploads",
-            reason=msg("youtube.quota", code=reason or "dailyUploads", until=until.isoformat(timespec="minutes")),
+            (until - now).total_seconds(),
+            scope=scope,
+            code=reason or "dailyUploads",
+            reason=msg(
+                "youtube.quota", code=reason or "dailyUploads", until=until.isoformat(timespec="minutes")
+            ),
             postpone_until=until,
         )
     if status == 401 or reason in AUTH_REASONS:
-        return Result.auth_expired(code=reason or f"http_{status}", reason=msg("youtube.auth", code=reason or status))
+        return Result.auth_expired(
+            code=reason or f"http_{status}", reason=msg("youtube.auth", code=reason or status)
+        )
     if reason in RATE_REASONS or status == 429:
         wait = retry_after(response)
         if wait is None and upload and status == 429:
             # A 429 on videos.insert without Retry-After is the daily upload cap (issue #2753).
             until = _day_later(now)
-            return Result.rate_limited((until - now).total_seconds(), code=reason or "http_429",
-                                       reason=msg("youtube.quota", code="dailyUploads", until=until.isoformat()),
-                                       postpone_until=until)
-        return Result.rate_limited(wait or RATE_WAIT, scope="account", code=reason or f"http_{status}",
-                                   reason=msg("youtube.rate", code=reason or status))
+            return Result.rate_limited(
+                (until - now).total_seconds(),
+                code=reason or "http_429",
+                reason=msg("youtube.quota", code="dailyUploads", until=until.isoformat()),
+                postpone_until=until,
+            )
+        return Result.rate_limited(
+            wait or RATE_WAIT,
+            scope="account",
+            code=reason or f"http_{status}",
+            reason=msg("youtube.rate", code=reason or status),
+        )
     if reason is None or status >= 500:
         return generic_failure(response, creating=creating)
     return Result.rejected(reason, msg("youtube.rejected", code=reason))

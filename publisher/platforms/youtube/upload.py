@@ -66,7 +66,10 @@ class ResumableUpload:
 
     def _put(self, body: Any, headers: dict[str, str]) -> requests.Response:
         return self.http.put(
-            self.session_uri, data=body, headers={**self.headers, **headers}, timeout=UPLOAD_TIMEOUT,
+            self.session_uri,
+            data=body,
+            headers={**self.headers, **headers},
+            timeout=UPLOAD_TIMEOUT,
             allow_redirects=False,
         )
 
@@ -100,22 +103,28 @@ class ResumableUpload:
                         need_status = True
                         continue
                     body = FileSlice(self.path, position, end - position)
-                    headers = {"Content-Length": str(end - position), "Content-Type": self.mime,
-                               "Content-Range": f"bytes {position}-{end - 1}/{self.size}"}
+                    headers = {
+                        "Content-Length": str(end - position),
+                        "Content-Type": self.mime,
+                        "Content-Range": f"bytes {position}-{end - 1}/{self.size}",
+                    }
                     try:
                         self.sent_ranges.append((position, end))
                         response = self._put(body, headers)
                     finally:
                         body.close()
             except requests.RequestException as exc:
-                last_failure = UploadOutcome("failed", exception=exc, offset=position, session_uri=self.session_uri)
+                last_failure = UploadOutcome(
+                    "failed", exception=exc, offset=position, session_uri=self.session_uri
+                )
                 retries += 1
                 need_status = True
                 self._backoff(retries)
                 continue
             if response.status_code in (200, 201):
-                return UploadOutcome("done", resource=json_body(response) or {}, offset=self.size,
-                                     session_uri=self.session_uri)
+                return UploadOutcome(
+                    "done", resource=json_body(response) or {}, offset=self.size, session_uri=self.session_uri
+                )
             if response.status_code == 308:
                 new_position = self._follow(response)
                 if new_position > position:
@@ -128,8 +137,9 @@ class ResumableUpload:
             if response.status_code in (404, 410):
                 return UploadOutcome("gone", response=response, offset=position, session_uri=self.session_uri)
             if response.status_code >= 500:
-                last_failure = UploadOutcome("failed", response=response, offset=position,
-                                             session_uri=self.session_uri)
+                last_failure = UploadOutcome(
+                    "failed", response=response, offset=position, session_uri=self.session_uri
+                )
                 retries += 1
                 need_status = True
                 self._backoff(retries)

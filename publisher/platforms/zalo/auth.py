@@ -55,13 +55,19 @@ def _app(settings: Any) -> tuple[str, str]:
 
 def authorization_url(settings: Any, redirect_uri: str, code_challenge: str, state: str) -> str:
     app_id = settings.app_id or ""
-    query = urlencode({"app_id": app_id, "redirect_uri": redirect_uri, "code_challenge": code_challenge,
-                       "state": state})
+    query = urlencode(
+        {"app_id": app_id, "redirect_uri": redirect_uri, "code_challenge": code_challenge, "state": state}
+    )
     return f"{settings.oauth_url.rstrip('/')}/v4/oa/permission?{query}"
 
 
-def token_request(settings: Any, session: requests.Session, form: dict[str, str],
-                  now: datetime | None = None, previous: Credentials | None = None) -> Credentials:
+def token_request(
+    settings: Any,
+    session: requests.Session,
+    form: dict[str, str],
+    now: datetime | None = None,
+    previous: Credentials | None = None,
+) -> Credentials:
     """POST ``/v4/oa/access_token``; a refusal raises :class:`AuthExpired`, a network or server
     failure :class:`TemporaryFailure`.
 
@@ -72,7 +78,9 @@ def token_request(settings: Any, session: requests.Session, form: dict[str, str]
     try:
         response = session.post(
             f"{settings.oauth_url.rstrip('/')}/v4/oa/access_token",
-            data={**form, "app_id": app_id}, headers={"secret_key": secret}, timeout=API_TIMEOUT,
+            data={**form, "app_id": app_id},
+            headers={"secret_key": secret},
+            timeout=API_TIMEOUT,
         )
     except requests.RequestException as exc:
         raise TemporaryFailure(mask_text(str(exc))) from exc
@@ -94,17 +102,25 @@ def token_request(settings: Any, session: requests.Session, form: dict[str, str]
     )
 
 
-def exchange_code(settings: Any, session: requests.Session, code: str, code_verifier: str,
-                  oa_id: str | None = None) -> Credentials:
-    creds = token_request(settings, session, {"code": code, "grant_type": "authorization_code",
-                                              "code_verifier": code_verifier})
+def exchange_code(
+    settings: Any, session: requests.Session, code: str, code_verifier: str, oa_id: str | None = None
+) -> Credentials:
+    creds = token_request(
+        settings, session, {"code": code, "grant_type": "authorization_code", "code_verifier": code_verifier}
+    )
     creds.remote_account_id = oa_id
     return creds
 
 
-def refresh(settings: Any, session: requests.Session, credentials: Credentials,
-            now: datetime | None = None) -> Credentials:
+def refresh(
+    settings: Any, session: requests.Session, credentials: Credentials, now: datetime | None = None
+) -> Credentials:
     if not credentials.refresh_token:
         raise AuthExpired(msg("zalo.refresh_refused", code="no_refresh_token"))
-    return token_request(settings, session, {"refresh_token": credentials.refresh_token,
-                                             "grant_type": "refresh_token"}, now=now, previous=credentials)
+    return token_request(
+        settings,
+        session,
+        {"refresh_token": credentials.refresh_token, "grant_type": "refresh_token"},
+        now=now,
+        previous=credentials,
+    )

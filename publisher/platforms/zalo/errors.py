@@ -32,13 +32,18 @@ register(
             "The OA has not granted this permission (code {code}); re-authorise.",
         ),
         "zalo.rate": ("Zalo giới hạn số lần gọi (mã {code}).", "Zalo is limiting calls (code {code})."),
-        "zalo.quota": ("Hết hạn mức gửi của OA (mã {code}).", "The OA message quota is used up (code {code})."),
+        "zalo.quota": (
+            "Hết hạn mức gửi của OA (mã {code}).",
+            "The OA message quota is used up (code {code}).",
+        ),
         "zalo.night": (
             "Zalo không cho gửi tin quảng bá từ 22:00 đến 06:00 (mã -234).",
             "Zalo does not send broadcasts between 22:00 and 06:00 (code -234).",
         ),
-        "zalo.invalid": ("Zalo không nhận bài: tham số không hợp lệ (mã {code}).",
-                         "Zalo refused the article: invalid parameter (code {code})."),
+        "zalo.invalid": (
+            "Zalo không nhận bài: tham số không hợp lệ (mã {code}).",
+            "Zalo refused the article: invalid parameter (code {code}).",
+        ),
         "zalo.media": (
             "Zalo không tải được ảnh bìa hay ảnh trong bài (mã -200); dùng ảnh JPEG dưới 1 MB.",
             "Zalo could not fetch the cover or an image (code -200); use a JPEG under 1 MB.",
@@ -82,8 +87,15 @@ MONTHLY_QUOTA = -1441
 AUTH_CODES = {TOKEN_EXPIRED_CLIENT, TOKEN_INVALID, TOKEN_EXPIRED}
 PERMISSION_CODES = {API_NOT_REGISTERED, PERMISSION_NOT_GRANTED}
 QUOTA_CODES = {OUT_OF_QUOTA, DAILY_QUOTA, MONTHLY_QUOTA}
-OA_STATE_CODES = {OA_DISABLED, OA_MISSING, APP_DISABLED, OA_NOT_VERIFIED, PACKAGE_TOO_LOW, WRONG_OA_TYPE,
-                  API_NOT_SUPPORTED}
+OA_STATE_CODES = {
+    OA_DISABLED,
+    OA_MISSING,
+    APP_DISABLED,
+    OA_NOT_VERIFIED,
+    PACKAGE_TOO_LOW,
+    WRONG_OA_TYPE,
+    API_NOT_SUPPORTED,
+}
 INVALID_CODES = {INVALID_PARAMETER, OVER_LIMIT, INVALID_PROOF, VIOLATION}
 RATE_WAIT = 60.0
 
@@ -113,7 +125,9 @@ def error_code(body: dict[str, Any] | None) -> int | None:
         return None
 
 
-def classify(response: requests.Response, body: dict[str, Any] | None, *, creating: bool, now: datetime) -> Result:
+def classify(
+    response: requests.Response, body: dict[str, Any] | None, *, creating: bool, now: datetime
+) -> Result:
     code = error_code(body)
     if code is None or code == SUCCESS:
         return generic_failure(response, creating=creating)
@@ -129,8 +143,9 @@ def classify(response: requests.Response, body: dict[str, Any] | None, *, creati
         return Result.rate_limited(None, scope="account", code=tag, reason=msg("zalo.quota", code=code))
     if code == NIGHT_TIME:
         until = next_broadcast_window(now)
-        return Result.rate_limited((until - now).total_seconds(), code=tag, reason=msg("zalo.night"),
-                                   postpone_until=until)
+        return Result.rate_limited(
+            (until - now).total_seconds(), code=tag, reason=msg("zalo.night"), postpone_until=until
+        )
     if code == ARTICLE_PROCESSING:
         return Result.transient(tag, msg("zalo.processing"), retry_after=10.0)
     if code == ATTACHMENT_EXPIRED:

@@ -1,0 +1,332 @@
+"""``publisher media``: look at a photo or clip, make one variant, list the presets.
+
+``publisher media prepare POST_ID`` needs the store and is wired by the lead: it calls
+:func:`assets.prepare.prepare_all` with :func:`progress_bar` as ``on_progress``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from assets.prepare import RenderOptions, check, prepare
+from assets.presets import PRESETS, ImagePreset, VideoPreset
+from publisher.cli.common import bi, console, emit_json, handle_errors, settings, table
+from publisher.errors import UserError
+from publisher.i18n import msg, register, t
+
+register(
+    {
+        "cli.media.presets_title": ("Các mẫu xử lý ảnh và video", "Media presets"),
+        "cli.media.col.name": ("Tên", "Name"),
+        "cli.media.col.platform": ("Nền tảng", "Platform"),
+        "cli.media.col.kind": ("Loại", "Kind"),
+        "cli.media.col.frame": ("Khung hình", "Frame"),
+        "cli.media.col.limits": ("Giới hạn", "Limits"),
+        "cli.media.fit.cover": ("cắt vừa khung", "cover-crop"),
+        "cli.media.fit.pad": ("đặt trong khung", "padded"),
+        "cli.media.fit.contain": ("tối đa", "at most"),
+        "cli.media.layout.vertical-blur": ("dọc, nền mờ", "vertical, blurred fill"),
+        "cli.media.layout.fit": ("tối đa", "at most"),
+        "cli.media.limit.bytes": ("≤ {mb} MB", "≤ {mb} MB"),
+        "cli.media.limit.duration": ("{min}–{max} giây", "{min}–{max} s"),
+        "cli.media.check_head": ("{name} cho {preset}:", "{name} for {preset}:"),
+        "cli.media.info_video": (
+            "video {codec} {w}×{h}, {fps} hình/giây, {duration} giây, tiếng {audio}, {mb} MB",
+            "video {codec} {w}×{h}, {fps} fps, {duration} s, audio {audio}, {mb} MB",
+        ),
+        "cli.media.info_image": ("ảnh {format} {w}×{h}, {mb} MB", "{format} photo {w}×{h}, {mb} MB"),
+        "cli.media.no_audio": ("không có", "none"),
+        "cli.media.problems": ("Chưa đúng yêu cầu:", "Does not meet the requirements:"),
+        "cli.media.no_problems": ("Đã đúng yêu cầu.", "Meets the requirements."),
+        "cli.media.changes": ("Khi xử lý sẽ:", "Preparing it will:"),
+        "cli.media.blocked": (
+            "Không xử lý được tệp này cho {preset}.",
+            "This file cannot be prepared for {preset}.",
+        ),
+        "cli.media.ok_to_render": (
+            "Dùng `publisher media render` để tạo tệp.",
+            "Use `publisher media render` to make the file.",
+        ),
+        "cli.media.out_exists": (
+            "Tệp {path} đã có. Thêm --force để ghi đè.",
+            "{path} already exists. Add --force to overwrite it.",
+        ),
+        "cli.media.bad_focus": (
+            "--focus cần hai số từ 0 đến 1, ví dụ 0.5,0.3",
+            "--focus needs two numbers from 0 to 1, e.g. 0.5,0.3",
+        ),
+        "cli.media.rendering": ("Đang xử lý {name}", "Preparing {name}"),
+        "cli.media.done": (
+            "Đã tạo {path}: {w}×{h}, {mb} MB{duration}.",
+            "Made {path}: {w}×{h}, {mb} MB{duration}.",
+        ),
+        "cli.media.cached": ("(lấy từ bộ nhớ đệm)", "(from the cache)"),
+        "cli.media.seconds": (", {s} giây", ", {s} s"),
+    }
+)
+
+
+def _mb(n: int | None) -> str:
+    return "—" if n is None else f"{n / 1_000_000:.2f}".rstrip("0").rstrip(".")
+
+
+def _limits_text(preset: ImagePreset | VideoPreset) -> str:
+    parts = [t("cli.media.limit.bytes", mb=_mb(preset.max_bytes))] if preset.max_bytes else []
+    if isinstance(preset, VideoPreset) and preset.max_duration:
+        parts.append(
+            t("cli.media.limit.duration", min=f"{preset.min_duration or 0:g}", max=f"{preset.max_duration:g}")
+        )
+    return ", ".join(parts)
+
+
+def _frame_text(preset: ImagePreset | VideoPreset) -> str:
+    how = (
+        t(f"cli.media.fit.{preset.fit}")
+        if isinstance(preset, ImagePreset)
+        else t(f"cli.media.layout.{preset.layout}")
+    )
+    return f"{preset.width}×{preset.height} ({how})"
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[..., None]]:
+    """A rich progress bar; the yielded callback takes (fraction[, label])."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=1.0)
+
+        def update(fraction: float, text: str | None = None) -> None:
+            if text:
+                bar.update(task, completed=fraction, description=text)
+            else:
+                bar.update(task, completed=fraction)
+
+        yield update
+
+
+def _focus(value: str | None) -> tuple[float, float]:
+    if not value:
+        return (0.5, 0.5)
+    try:
+        x, y = (float(v) for v in value.split(","))
+    except ValueError:
+        raise UserError(msg("cli.media.bad_focus")) from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise UserError(msg("cli.media.bad_focus"))
+    return (x, y)
+
+
+@click.group(
+    "media",
+    help=bi("Chuẩn bị ảnh và video cho từng nền tảng.", "Prepare photos and clips for each platform."),
+)
+def media() -> None:
+    pass
+
+
+@media.command("presets", help=bi("Liệt kê các mẫu xử lý.", "List the presets."))
+@click.option("--json", "as_json", is_flag=True, help=bi("In dạng JSON.", "Print JSON."))
+@handle_errors
+def presets_command(as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": p.name,
+                    "platform": p.platform,
+                    "kind": p.kind,
+                    "width": p.width,
+                    "height": p.height,
+                    "max_bytes": p.max_bytes,
+                    "max_duration": p.max_duration if isinstance(p, VideoPreset) else None,
+                }
+                for p in PRESETS.values()
+            ]
+        )
+        return
+    rows = [
+        (p.name, p.platform, t(f"media.kind.{p.kind}"), _frame_text(p), _limits_text(p))
+        for p in PRESETS.values()
+    ]
+    cols = [t(f"cli.media.col.{c}") for c in ("name", "platform", "kind", "frame", "limits")]
+    console.print(table(t("cli.media.presets_title"), cols, rows))
+
+
+@media.command(
+    "check",
+    help=bi(
+        "Xem tệp có đúng yêu cầu của một mẫu không, và khi xử lý sẽ thay đổi gì.",
+        "Show what is wrong with a file for a preset, and what preparing it would change.",
+    ),
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--for", "preset_name", required=True, type=click.Choice(sorted(PRESETS)), help=bi("Mẫu.", "Preset.")
+)
+@click.option("--start", type=float, default=0.0, help=bi("Bắt đầu từ giây.", "Start at second."))
+@click.option("--json", "as_json", is_flag=True, help=bi("In dạng JSON.", "Print JSON."))
+@handle_errors
+def check_command(file: Path, preset_name: str, start: float, as_json: bool) -> None:
+    media_settings = settings().media
+    report = check(file, preset_name, options=RenderOptions(start=start), media=media_settings)
+    if as_json:
+        emit_json(
+            {
+                "file": str(file),
+                "preset": preset_name,
+                "kind": report.kind,
+                "blocked": report.blocked,
+                "problems": [
+                    {"code": p.code, "severity": p.severity, "message": str(p.message)}
+                    for p in report.problems
+                ],
+                "changes": [str(c) for c in report.changes],
+            }
+        )
+    else:
+        console.print(
+            t("cli.media.check_head", name=file.name, preset=preset_name), markup=False, style="bold"
+        )
+        info: Any = report.info
+        if report.kind == "video" and info is not None:
+            console.print(
+                "  "
+                + t(
+                    "cli.media.info_video",
+                    codec=info.codec,
+                    w=info.width,
+                    h=info.height,
+                    fps=f"{info.avg_fps:.2f}",
+                    duration=f"{info.duration:.1f}",
+                    audio=(
+                        f"{info.audio_codec} {info.audio_rate} Hz"
+                        if info.has_audio
+                        else t("cli.media.no_audio")
+                    ),
+                    mb=_mb(info.bytes),
+                ),
+                markup=False,
+            )
+        elif info is not None:
+            w, h = info.display_size
+            console.print(
+                "  " + t("cli.media.info_image", format=info.format.upper(), w=w, h=h, mb=_mb(info.bytes)),
+                markup=False,
+            )
+        if report.problems:
+            console.print(t("cli.media.problems"), markup=False)
+            for p in report.problems:
+                mark = "✗" if p.severity == "block" else "•"
+                console.print(f"  {mark} {p.message}", markup=False)
+        else:
+            console.print(t("cli.media.no_problems"), markup=False)
+        if report.changes and not report.blocked:
+            console.print(t("cli.media.changes"), markup=False)
+            for c in report.changes:
+                console.print(f"  → {c}", markup=False)
+        if report.blocked:
+            console.print(t("cli.media.blocked", preset=preset_name), markup=False, style="bold red")
+        elif report.changes:
+            console.print(t("cli.media.ok_to_render"), markup=False)
+    if report.blocked:
+        raise SystemExit(2)
+
+
+@media.command(
+    "render",
+    help=bi(
+        "Tạo một tệp đã xử lý cho một mẫu (ví dụ một Reel hoặc một ảnh bìa).",
+        "Make one prepared file for one preset (a Reel or a cover, for example).",
+    ),
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--preset", "preset_name", required=True, type=click.Choice(sorted(PRESETS)), help=bi("Mẫu.", "Preset.")
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=bi("Tệp ra.", "Output file."),
+)
+@click.option("--force", is_flag=True, help=bi("Ghi đè tệp ra nếu đã có.", "Overwrite the output file."))
+@click.option(
+    "--focus",
+    help=bi("Điểm giữ lại khi cắt ảnh: X,Y từ 0 đến 1.", "Point kept when cropping: X,Y from 0 to 1."),
+)
+@click.option(
+    "--banner", help=bi("Dòng chữ trên băng rôn cuối ảnh.", "Banner text across the bottom of a photo.")
+)
+@click.option("--title", help=bi("Tiêu đề hiện ở đầu video.", "Title shown at the start of a clip."))
+@click.option(
+    "--logo", type=click.Path(path_type=Path, dir_okay=False, exists=True), help=bi("Tệp logo.", "Logo file.")
+)
+@click.option("--start", type=float, default=0.0, help=bi("Video bắt đầu từ giây.", "Clip starts at second."))
+@click.option(
+    "--at", "thumbnail_at", type=float, help=bi("Giây lấy ảnh đại diện.", "Second to take a thumbnail from.")
+)
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), help=bi("Thư mục đệm.", "Cache folder.")
+)
+@handle_errors
+def render_command(
+    file: Path,
+    preset_name: str,
+    out: Path,
+    force: bool,
+    focus: str | None,
+    banner: str | None,
+    title: str | None,
+    logo: Path | None,
+    start: float,
+    thumbnail_at: float | None,
+    cache_dir: Path | None,
+) -> None:
+    if out.exists() and not force:
+        raise UserError(msg("cli.media.out_exists", path=str(out)))
+    cfg = settings()
+    options = RenderOptions(
+        focus=_focus(focus),
+        banner=banner,
+        title=title,
+        logo=logo,
+        start=start,
+        thumbnail_at=thumbnail_at,
+    )
+    with progress_bar(t("cli.media.rendering", name=file.name)) as update:
+        result = prepare(
+            file, preset_name, cache_dir or cfg.cache_dir, update, options=options, media=cfg.media
+        )
+    for note in result.notes:
+        console.print(f"  → {note}", markup=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.path, out)
+    duration = t("cli.media.seconds", s=f"{result.duration:.1f}") if result.duration else ""
+    line = t(
+        "cli.media.done",
+        path=str(out),
+        w=result.width,
+        h=result.height,
+        mb=_mb(result.bytes),
+        duration=duration,
+    )
+    if result.cached:
+        line += " " + t("cli.media.cached")
+    console.print(line, markup=False)
+
+
+COMMANDS: list[click.Command] = [media]
