@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,7 +55,7 @@ class MediaSettings(BaseModel):
 class AlertSettings(BaseModel):
     smtp_host: str | None = None
     smtp_port: int = 587
-    smtp_user: str | None = None
+    smtp_user: str | None = Field(None, description="Name recorded in the audit trail for commands run here (default: the OS user).")
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     email_from: str | None = None
@@ -73,28 +73,28 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    data_dir: Path = Path("./var")
-    database_url: str | None = None
-    broker_url: str | None = None
-    secret_key: SecretStr | None = None
-    language: Literal["vi", "en"] = "vi"
-    timezone: str = "Asia/Ho_Chi_Minh"
-    user: str | None = None
+    data_dir: Path = Field(Path("./var"), description="Data directory: SQLite database, key file, outbox, media cache, reports.")
+    database_url: str | None = Field(None, description="Database URL; empty = SQLite file in the data dir. PostgreSQL: postgresql+psycopg://user:pass@host/db")
+    broker_url: str | None = Field(None, description="Celery broker URL (redis://host:6379/0); empty = embedded broker in the data dir, no server needed.")
+    secret_key: SecretStr | None = Field(None, description="Fernet key for account credentials; empty = <data dir>/secret.key created by publisher init (mode 0600).")
+    language: Literal["vi", "en"] = Field("vi", description="Language of messages, reports and errors: vi or en.")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone used to show times (schedules keep their own).")
+    user: str | None = Field(None, description="Name recorded in the audit trail for commands run here (default: the OS user).")
 
-    require_approval: bool = True
-    allow_self_approval: bool = False
-    grace_hours: float = 6.0
-    media_roots: list[Path] = Field(default_factory=list)
+    require_approval: bool = Field(True, description="Nothing is published before a named approver approves it.")
+    allow_self_approval: bool = Field(False, description="Allow the person who queued a post to approve it alone.")
+    grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
+    media_roots: list[Path] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
 
-    tick_seconds: float = 5.0
-    lease_seconds: int = 300
-    max_attempts: int = 5
-    retry_base_seconds: float = 30.0
-    retry_max_seconds: float = 3600.0
-    visibility_timeout: int = 7200
-    worker_concurrency: int = 2
+    tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
+    lease_seconds: int = Field(300, description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).")
+    max_attempts: int = Field(5, description="Retry limit per delivery for transient errors.")
+    retry_base_seconds: float = Field(30.0, description="First retry delay; doubles each attempt, with jitter.")
+    retry_max_seconds: float = Field(3600.0, description="Longest retry delay.")
+    visibility_timeout: int = Field(7200, description="Redis broker visibility timeout (s); above the longest media task.")
+    worker_concurrency: int = Field(2, description="Worker processes started by publisher run.")
 
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="Log level (DEBUG, INFO, WARNING).")
 
     facebook: FacebookSettings = Field(default_factory=FacebookSettings)
     youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
@@ -108,6 +108,31 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [p for p in value.split(":") if p]
         return value
+
+    @classmethod
+    def env_example(cls) -> str:
+        """The text of ``.env.example``: every setting with its default and meaning."""
+        lines = ["# publisher settings: every variable, its default and meaning (PUBLISHER_ prefix, __ for sections)."]
+
+        def emit(env: str, info: Any) -> None:
+            default = info.default if info.default_factory is None else info.default_factory()
+            shown = "" if default is None else ":".join(map(str, default)) if isinstance(default, list) else default
+            if isinstance(shown, bool):
+                shown = str(shown).lower()
+            if info.description:
+                lines.append(f"# {info.description}")
+            lines.append(f"# {env}={shown}")
+
+        for name, info in cls.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                lines.append("")
+                lines.append(f"# --- {name} ---")
+                for sub, sinfo in ann.model_fields.items():
+                    emit(f"PUBLISHER_{name.upper()}__{sub.upper()}", sinfo)
+            else:
+                emit(f"PUBLISHER_{name.upper()}", info)
+        return "\n".join(lines) + "\n"
 
     @property
     def db_url(self) -> str:

@@ -11,7 +11,16 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from publisher.cli.common import bi, console, emit_json, err_console, handle_errors, local_time, settings, table
+from publisher.cli.common import (
+    bi,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    local_time,
+    settings,
+    table,
+)
 from publisher.core.models import Platform, Target
 from publisher.core.schedule import Context, LoadedSchedule, ScheduleProblem, load_schedule
 from publisher.core.states import State, label
@@ -258,7 +267,7 @@ def _context(st: Any, check_accounts: bool = True) -> Context:
 
 def _extra_checks() -> tuple[Any, ...]:
     try:
-        from publisher.review import schedule_checks  # type: ignore[attr-defined]
+        from publisher.review import schedule_checks
     except ImportError:
         return ()
     return tuple(schedule_checks(settings()))
@@ -484,7 +493,7 @@ def approve(refs: tuple[str, ...], by: str) -> None:
 
 def _blocking_findings(st: Any, refs: Sequence[str]) -> dict[str, list[Any]]:
     try:
-        from publisher.review import blocking_findings  # type: ignore[attr-defined]
+        from publisher.review import blocking_findings
     except ImportError:
         return {}
     return dict(blocking_findings(st, refs, settings()))

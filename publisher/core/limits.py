@@ -74,15 +74,14 @@ def check_limits(post: PostSpec, limits: dict[str, Any]) -> list[Problem]:
                 )
             )
     max_images = limits.get("max_images")
-    if max_images is not None and len(post.images) > max_images and max_images >= 0:
-        if max_images or not limits.get("supports_video"):
-            problems.append(
-                Problem(
-                    "images",
-                    msg("limits.too_many_images", n=len(post.images), platform=platform, max=max_images),
-                    code="too_many_images",
-                )
+    if max_images is not None and 0 <= max_images < len(post.images):
+        problems.append(
+            Problem(
+                "images",
+                msg("limits.too_many_images", n=len(post.images), platform=platform, max=max_images),
+                code="too_many_images",
             )
+        )
     if post.video is not None and not limits.get("supports_video"):
         problems.append(Problem("video", msg("limits.no_video", platform=platform), code="no_video"))
     if limits.get("requires_video") and post.video is None:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -267,7 +267,7 @@ def load_schedule(path: Path | str, ctx: Context, text: str | None = None) -> Lo
     return _validate(path, top, records, ctx)
 
 
-def _fail(problems: list[ScheduleProblem]) -> Any:
+def _fail(problems: list[ScheduleProblem]) -> NoReturn:
     errors = [p for p in problems if p.severity == "error"]
     raise ValidationFailed(msg("sched.failed", n=len(errors)), errors)
 
@@ -501,7 +501,7 @@ def _validate(
                     err(tline, post_id, "targets", msg("sched.no_targets"))
                     ok = False
 
-        def media_path(entry_line: int, value: Any, fld: str) -> Path | None:
+        def media_path(entry_line: int, value: Any, fld: str, post_id: str | None = post_id) -> Path | None:
             if not isinstance(value, str) or not value.strip():
                 err(entry_line, post_id, fld, msg("sched.expected_text"))
                 return None

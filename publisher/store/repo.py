@@ -406,7 +406,7 @@ class Store:
                     res = conn.execute(insert(s.posts).values(key=spec.key, queued_by=actor, queued_at=now,
                                                               **post_values))
                     post_id = int(res.inserted_primary_key[0])  # type: ignore[index]
-                    for tgt, account_id in ids.items():
+                    for account_id in ids.values():
                         self._insert_delivery(conn, post_id, account_id, initial, spec.due_at, deadline, now, paused)
                     self.audit(conn, actor, "queued", post_id, file=spec.source_file, line=spec.source_line,
                                targets=[str(t) for t in spec.targets], content_hash=chash)

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.core.states import FINAL, IN_FLIGHT, NOT_STARTED, TRANSITIONS, State, can_transition, check_transition
+from publisher.core.states import (
+    FINAL,
+    IN_FLIGHT,
+    NOT_STARTED,
+    TRANSITIONS,
+    State,
+    can_transition,
+    check_transition,
+)
 from publisher.errors import IllegalTransition
 from publisher.i18n import set_language
 
