@@ -225,3 +225,11 @@ def test_times_stored_in_utc(st: Store) -> None:
 
 def test_spec_replace_keeps_key() -> None:
     assert replace(spec(), text="x").key == "bai-1"
+
+
+def test_sqlite_default_is_a_wal_file_in_the_data_dir(settings: Any) -> None:
+    store = Store(settings)
+    store.init()
+    assert (settings.data_dir / "publisher.sqlite").exists()
+    with store.db.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
