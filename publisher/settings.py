@@ -9,10 +9,10 @@ from __future__ import annotations
 import getpass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class FacebookSettings(BaseModel):
@@ -59,7 +59,16 @@ class AlertSettings(BaseModel):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     email_from: str | None = None
-    email_to: list[str] = Field(default_factory=list)
+    email_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Alert e-mail recipients, comma-separated."
+    )
+
+    @field_validator("email_to", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
     webhook_url: str | None = None
     token_warning_days: int = 7
 
@@ -84,7 +93,7 @@ class Settings(BaseSettings):
     require_approval: bool = Field(True, description="Nothing is published before a named approver approves it.")
     allow_self_approval: bool = Field(False, description="Allow the person who queued a post to approve it alone.")
     grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
-    media_roots: list[Path] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
+    media_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
 
     tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
     lease_seconds: int = Field(300, description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).")

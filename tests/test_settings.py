@@ -53,3 +53,22 @@ def test_env_example_is_current() -> None:
         "regenerate: python -c \"from publisher.settings import Settings; "
         "open('.env.example','w').write(Settings.env_example())\""
     )
+
+
+def test_readme_settings_table_is_current() -> None:
+    from publisher.docs import render_readme
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert render_readme(text) == text, "regenerate with: python -m publisher.docs"
+
+
+def test_alert_recipients_from_environment() -> None:
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setenv("PUBLISHER_ALERTS__EMAIL_TO", "vanhoa@xa.gov.vn, chutich@xa.gov.vn")
+        s = Settings(_env_file=None)  # type: ignore[call-arg]
+    finally:
+        mp.undo()
+    assert s.alerts.email_to == ["vanhoa@xa.gov.vn", "chutich@xa.gov.vn"]
