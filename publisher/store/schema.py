@@ -210,3 +210,7 @@ counters = Table(
     Column("key", String(200), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+
+# Tables of the engagement log and alerts live in their own module, on the same metadata.
+from publisher.store import schema_engagement as _schema_engagement  # noqa: E402,F401
