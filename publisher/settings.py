@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
     media_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
 
+    forbidden_words: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Words that block approval wherever they appear (comma-separated)."
+    )
+    forbidden_words_file: Path | None = Field(
+        None, description="A UTF-8 file with more forbidden words, one per line (# starts a comment)."
+    )
+
     tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
     lease_seconds: int = Field(300, description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).")
     max_attempts: int = Field(5, description="Retry limit per delivery for transient errors.")
@@ -110,6 +117,22 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("forbidden_words", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [w.strip() for w in value.split(",") if w.strip()]
+        return value
+
+    def all_forbidden_words(self) -> list[str]:
+        words = list(self.forbidden_words)
+        if self.forbidden_words_file and self.forbidden_words_file.exists():
+            for line in self.forbidden_words_file.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    words.append(line)
+        return words
 
     @field_validator("media_roots", mode="before")
     @classmethod

@@ -79,6 +79,7 @@ def handle_errors(func: F) -> F:
         except PublisherError as exc:
             err_console.print(f"[bold red]{t('cli.error')}[/] ", markup=True, end="")
             err_console.print(str(exc), markup=False)
+            print_problems(exc.details.get("problems") or [])
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]

@@ -126,6 +126,10 @@ register(
         "cli.token_prompt": ("Dán access token rồi nhấn Enter (không hiện ra màn hình)",
                              "Paste the access token and press Enter (hidden)"),
         "cli.none": ("(không có)", "(none)"),
+        "cli.review_blocks": (
+            "Bài “{key}” chưa thể được duyệt cho đến khi sửa các mục CHẶN ở trên.",
+            "“{key}” cannot be approved until the BLOCK findings above are fixed.",
+        ),
     }
 )
 
@@ -261,16 +265,7 @@ def _context(st: Any, check_accounts: bool = True) -> Context:
         media_roots=tuple(cfg.media_roots),
         grace_hours=cfg.grace_hours,
         limits={p.value: cls.limits() for p, cls in ADAPTERS.items()},
-        extra_checks=_extra_checks(),
     )
-
-
-def _extra_checks() -> tuple[Any, ...]:
-    try:
-        from publisher.review import schedule_checks
-    except ImportError:
-        return ()
-    return tuple(schedule_checks(settings()))
 
 
 def load_files(files: Sequence[str], ctx: Context) -> list[LoadedSchedule]:
@@ -316,6 +311,7 @@ def queue(files: tuple[str, ...], check: bool, by: str | None, as_json: bool) ->
     for ls in loaded:
         for note in ls.notes:
             err_console.print(f"{t('cli.note')} {note}", markup=False)
+    _show_review(loaded)
     if check:
         for ls in loaded:
             console.print(t("cli.check_ok", file=ls.file, n=len(ls.posts)), markup=False)
@@ -492,11 +488,23 @@ def approve(refs: tuple[str, ...], by: str) -> None:
 
 
 def _blocking_findings(st: Any, refs: Sequence[str]) -> dict[str, list[Any]]:
-    try:
-        from publisher.review import blocking_findings
-    except ImportError:
-        return {}
+    from publisher.review import blocking_findings
+
     return dict(blocking_findings(st, refs, settings()))
+
+
+def _show_review(loaded: Sequence[LoadedSchedule]) -> None:
+    """The pre-publish review, shown on queue: block findings must be fixed before approval."""
+    from publisher.review import findings_for
+
+    for ls in loaded:
+        for spec in ls.posts:
+            found = findings_for(spec, settings())
+            for f in found:
+                style = "bold red" if f.blocks else "yellow"
+                err_console.print(f"{ls.file}:{spec.source_line}: {f}", style=style, markup=False)
+            if any(f.blocks for f in found):
+                err_console.print(t("cli.review_blocks", key=spec.key), style="bold red", markup=False)
 
 
 @cli.command(help=bi("Hủy bài hoặc một lượt đăng chưa đăng.", "Cancel a post or one delivery not yet published."))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import yaml
@@ -40,7 +40,10 @@ from publisher.i18n import msg, register
 
 register(
     {
-        "calendar.bad_yaml": ("Tệp lịch {source} không đọc được: {error}", "Calendar file {source} is not valid YAML: {error}"),
+        "calendar.bad_yaml": (
+            "Tệp lịch {source} không đọc được: {error}",
+            "Calendar file {source} is not valid YAML: {error}",
+        ),
         "calendar.bad_shape": (
             "Tệp lịch {source}: cần một danh sách 'events'.",
             "Calendar file {source}: expected a list under 'events'.",
@@ -231,7 +234,9 @@ def _parse_entry(raw: Any, index: int, source: str) -> Event:
         except ValueError:
             raise _bad(source, index, ident, "date DD/MM") from None
     since = raw.get("since")
-    if since is not None and (isinstance(since, bool) or not isinstance(since, int) or not 1 <= since <= 9999):
+    if since is not None and (
+        isinstance(since, bool) or not isinstance(since, int) or not 1 <= since <= 9999
+    ):
         raise _bad(source, index, ident, "since: YYYY")
     leap = raw.get("leap", "regular")
     if leap not in ("regular", "leap", "both"):
@@ -306,3 +311,63 @@ def occurrences(events: Sequence[Event], year: int) -> list[Occurrence]:
             out.append((d, order, occ))
     out.sort(key=lambda item: (item[0], item[1]))
     return [occ for _, _, occ in out]
+
+
+# --- iCalendar (RFC 5545) ---------------------------------------------------------------------
+
+
+def _ics_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_fold(line: str) -> list[str]:
+    """Lines of at most 75 octets, continuation lines start with a space (RFC 5545 3.1)."""
+    out: list[str] = []
+    current = ""
+    limit = 75
+    for ch in line:
+        if len((current + ch).encode("utf-8")) > limit:
+            out.append(current)
+            current = " "
+            limit = 75
+        current += ch
+    out.append(current)
+    return out
+
+
+def to_ics(items: Sequence[Occurrence], dtstamp: datetime, name: str = "Lịch kỷ niệm") -> str:
+    """An iCalendar file of all-day events, one per occurrence; ``dtstamp`` is UTC."""
+    stamp = dtstamp.strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//publisher//lich-ky-niem//VI",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_escape(name)}",
+        "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
+    ]
+    for occ in items:
+        details = [f"Âm lịch: {occ.lunar.short()} năm {occ.lunar.year_name}"]
+        if occ.is_anniversary:
+            details.append(f"{occ.years_text} ({occ.ordinal_text})")
+        if occ.is_major:
+            details.append("Năm tròn")
+        elif occ.is_round:
+            details.append("Năm chẵn")
+        if occ.event.holiday:
+            details.append("Ngày nghỉ lễ")
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{occ.key}@publisher",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{occ.date:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{occ.date + timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{_ics_escape(occ.title)}",
+            f"DESCRIPTION:{_ics_escape(chr(10).join(details))}",
+            f"CATEGORIES:{_ics_escape(occ.event.category)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(part + "\r\n" for line in lines for part in _ics_fold(line))

@@ -59,7 +59,7 @@ CAN = ("Giáp", "Ất", "Bính", "Đinh", "Mậu", "Kỷ", "Canh", "Tân", "Nhâ
 CHI = ("Tý", "Sửu", "Dần", "Mão", "Thìn", "Tỵ", "Ngọ", "Mùi", "Thân", "Dậu", "Tuất", "Hợi")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class LunarDate:
     """A day of the Vietnamese lunar calendar: ``leap`` marks a day of the leap month."""
 

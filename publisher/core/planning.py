@@ -37,8 +37,14 @@ register(
             "Tài khoản đăng '{target}' không hợp lệ (dạng nền-tảng/tên, ví dụ facebook/ubnd-xa).",
             "Target '{target}' is not valid (platform/name, e.g. facebook/ubnd-xa).",
         ),
-        "plan.no_targets": ("Cần ít nhất một tài khoản đăng (--targets).", "At least one target is needed (--targets)."),
-        "plan.bad_hour": ("Giờ đăng '{hour}' không hợp lệ (dạng HH:MM).", "Hour '{hour}' is not valid (HH:MM)."),
+        "plan.no_targets": (
+            "Cần ít nhất một tài khoản đăng (--targets).",
+            "At least one target is needed (--targets).",
+        ),
+        "plan.bad_hour": (
+            "Giờ đăng '{hour}' không hợp lệ (dạng HH:MM).",
+            "Hour '{hour}' is not valid (HH:MM).",
+        ),
         "plan.bad_lead": (
             "Số ngày đăng trước phải từ 0 đến 60, không phải {days}.",
             "Lead days must be between 0 and 60, not {days}.",
@@ -144,6 +150,7 @@ def planned_posts(
     hour: time = time(7, 0),
     organisation: str = "UBND xã",
     round_only: bool = False,
+    not_before: datetime | None = None,
 ) -> list[PlannedPost]:
     if not 0 <= lead_days <= 60:
         raise UserError(msg("plan.bad_lead", days=lead_days))
@@ -157,10 +164,19 @@ def planned_posts(
         if lead_days:
             title, text = _render(env, LEAD_TEMPLATE, _context(occ, lead_days, organisation))
             posts.append(
-                PlannedPost(f"{occ.key}-truoc", day_at - timedelta(days=lead_days), title, text, occ.short_title, campaign)
+                PlannedPost(
+                    f"{occ.key}-truoc",
+                    day_at - timedelta(days=lead_days),
+                    title,
+                    text,
+                    occ.short_title,
+                    campaign,
+                )
             )
         title, text = _render(env, DAY_TEMPLATE, _context(occ, 0, organisation))
         posts.append(PlannedPost(occ.key, day_at, title, text, occ.short_title, campaign))
+    if not_before is not None:
+        posts = [p for p in posts if p.at >= not_before]
     posts.sort(key=lambda p: (p.at, p.id))
     return posts
 
@@ -189,8 +205,13 @@ def plan(
     campaign: str | None = None,
     timezone: str = "Asia/Ho_Chi_Minh",
     round_only: bool = False,
+    not_before: datetime | None = None,
 ) -> str:
-    """The text of a schedule file for ``year`` (see the module docstring)."""
+    """The text of a schedule file for ``year`` (see the module docstring).
+
+    ``not_before`` (naive local time) leaves out posts that would already be past: a schedule
+    loader refuses them.
+    """
     if isinstance(hour, str):
         hour = parse_hour(hour)
     if not targets:
@@ -201,7 +222,7 @@ def plan(
             parsed.append(str(Target.parse(target)))
         except ValueError:
             raise UserError(msg("plan.bad_target", target=target)) from None
-    posts = planned_posts(year, events, templates, lead_days, hour, organisation, round_only)
+    posts = planned_posts(year, events, templates, lead_days, hour, organisation, round_only, not_before)
     document = {
         "timezone": timezone,
         "campaign": campaign or f"Tuyên truyền các ngày lễ, kỷ niệm năm {year}",

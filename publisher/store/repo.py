@@ -686,6 +686,25 @@ class Store:
             ).all()
         return {"post": post, "deliveries": rows, "attempts": atts, "audit": trail}
 
+    def post_spec(self, ref: str) -> PostSpec:
+        """The post behind a reference, as the schedule file described it (for re-running checks)."""
+        with self.db.read() as conn:
+            rows = self.resolve(conn, ref)
+            p = conn.execute(select(s.posts).where(s.posts.c.id == rows[0].post_id)).one()
+            targets = conn.execute(
+                select(s.accounts.c.platform, s.accounts.c.name)
+                .join(s.deliveries, s.deliveries.c.account_id == s.accounts.c.id)
+                .where(s.deliveries.c.post_id == p.id, s.deliveries.c.state != State.CANCELLED.value)
+                .order_by(s.deliveries.c.id)
+            ).all()
+        return PostSpec(
+            key=p.key, title=p.title, text=p.text, due_at=p.due_at, timezone=p.timezone,
+            targets=tuple(Target.parse(f"{t.platform}/{t.name}") for t in targets),
+            images=tuple(Path(i) for i in p.images or []), video=Path(p.video) if p.video else None,
+            campaign=p.campaign, author=p.author, link=p.link, grace_hours=p.grace_seconds / 3600,
+            draft=p.draft, options=dict(p.options or {}), source_file=p.source_file, source_line=p.source_line,
+        )
+
     def delivery(self, delivery_id: int) -> Delivery:
         """Load one delivery as the publishing code sees it."""
         with self.db.read() as conn:

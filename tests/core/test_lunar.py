@@ -12,12 +12,13 @@ import math
 from datetime import date, timedelta
 from functools import lru_cache
 
+import ephem
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher.core import lunar
 from publisher.core.lunar import LunarDate, can_chi, leap_month, lunar_to_solar, solar_to_lunar, tet
-
-ephem = pytest.importorskip("ephem")
 
 EPHEM_JD0 = 2415020.0  # ephem.Date(0) is JD 2415020.0 (1899-12-31 12:00 UT)
 TZ = 7.0
@@ -25,6 +26,10 @@ FIRST, LAST = 1900, 2100
 # Meeus' new-moon series and PyEphem disagree by up to ~35 s; a new moon closer than this to
 # local midnight cannot be put on a day by either with confidence.
 AMBIGUOUS_SECONDS = 60.0
+
+
+def _date(day_number: int) -> date:
+    return date.fromordinal(day_number - 1721425)
 
 
 def _local_jdn(ephem_date: float, tz: float = TZ) -> int:
@@ -63,15 +68,15 @@ def _term_instant(guess: float, target: float) -> float:
 
 
 @lru_cache(maxsize=1)
-def reference_terms() -> list[tuple[int, int]]:
-    """(local JDN, sector 0..11) of every principal solar term from 1899 to 2101."""
-    out: list[tuple[int, int]] = []
+def reference_terms() -> list[tuple[int, int, float]]:
+    """(local JDN, sector 0..11, instant) of every principal solar term from 1899 to 2101."""
+    out: list[tuple[int, int, float]] = []
     for year in range(FIRST - 1, LAST + 2):
         equinox = float(ephem.next_vernal_equinox(f"{year}/1/1"))
         for n in range(12):
             target = (n * 30.0) % 360.0
             instant = _term_instant(equinox + n * 30.44, target)
-            out.append((_local_jdn(instant), n))
+            out.append((_local_jdn(instant), n, instant))
     out.sort()
     return out
 
@@ -81,8 +86,8 @@ def reference_calendar() -> dict[int, tuple[date, int | None]]:
     """Lunar year → (Tết, leap month number or None), built only from the ephemeris."""
     starts = [_local_jdn(nm) for nm in reference_new_moons()]
     terms = reference_terms()
-    term_days = [t for t, _ in terms]
-    solstices = {lunar.from_jdn(t).year: t for t, n in terms if n == 9}
+    term_days = [t for t, _, _ in terms]
+    solstices = {_date(t).year: t for t, n, _ in terms if n == 9}
 
     def month_index(day: int) -> int:
         return bisect.bisect_right(starts, day) - 1
@@ -102,7 +107,7 @@ def reference_calendar() -> dict[int, tuple[date, int | None]]:
             number = number % 12 + 1
             if number == 1:
                 lunar_year = year + 1
-                tets[lunar_year] = lunar.from_jdn(starts[i])
+                tets[lunar_year] = _date(starts[i])
         assert leap_found == (b - a == 13)
     return {y: (tets[y], leaps.get(y)) for y in tets}
 
@@ -128,6 +133,20 @@ def test_every_new_moon_1900_2100_matches_the_ephemeris() -> None:
         checked += 1
     assert checked > 2480
     assert len(ambiguous) <= 2, ambiguous
+
+
+def test_every_principal_term_1900_2100_falls_on_the_ephemeris_day() -> None:
+    # Meeus ch. 25 is good to ~0.014° here (~20 minutes of the sun's motion).
+    tolerance = 30 * 60.0
+    wrong = []
+    for day, sector, instant in reference_terms():
+        if _seconds_from_midnight(instant) < tolerance:
+            continue
+        before = lunar._term_sector(day, TZ)
+        after = lunar._term_sector(day + 1, TZ)
+        if before != (sector - 1) % 12 or after != sector:
+            wrong.append((str(ephem.Date(instant)), sector, before, after))
+    assert wrong == []
 
 
 def test_every_tet_and_leap_month_1900_2100_matches_the_ephemeris() -> None:
@@ -223,3 +242,12 @@ def test_can_chi() -> None:
     assert can_chi(2026) == "Bính Ngọ"
     assert can_chi(1945) == "Ất Dậu"
     assert str(LunarDate(2025, 6, 1, True)) == "01/06 nhuận/2025"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(1900, 2, 1), max_value=date(2100, 12, 31)))
+def test_any_day_round_trips(day: date) -> None:
+    ld = solar_to_lunar(day)
+    assert 1 <= ld.day <= lunar.month_length(ld.year, ld.month, ld.leap) <= 30
+    assert lunar_to_solar(ld.year, ld.month, ld.day, ld.leap) == day
+    assert ld.leap == (leap_month(ld.year) == ld.month and ld.leap)
