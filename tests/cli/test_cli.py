@@ -134,3 +134,17 @@ def test_account_token_is_read_from_stdin_and_never_printed(run: Cli) -> None:
 def test_help_is_bilingual(run: Cli) -> None:
     out = run("queue", "--help").output
     assert "Nạp tệp lịch" in out and "Load schedule files" in out
+
+
+def test_plan_output_queues_cleanly(run: Cli, tmp_path: Path) -> None:
+    run("init")
+    year = datetime.now(VN).year + 1
+    out = tmp_path / f"{year}-ke-hoach.yaml"
+    r = run("plan", str(year), "--out", str(out))
+    assert r.exit_code == 0, r.output
+    q = run("queue", str(out))
+    assert q.exit_code == 0, q.output
+    rows = json.loads(run("list", "--json").output)
+    assert len(rows) > 20
+    assert {row["state"] for row in rows} == {"awaiting_approval"}
+    assert "Không đổi" in run("queue", str(out)).output
