@@ -233,3 +233,15 @@ def test_sqlite_default_is_a_wal_file_in_the_data_dir(settings: Any) -> None:
     assert (settings.data_dir / "publisher.sqlite").exists()
     with store.db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+@pytest.mark.parametrize("start", ["failed", "missed", "needs_reauth", "retry_wait"])
+def test_editing_a_post_whose_delivery_did_not_go_out_sends_it_back_for_approval(st: Store, start: str) -> None:
+    st.queue([spec()], "can-bo")
+    st.approve(["bai-1"], by="chu-tich")
+    fb = next(r for r in st.deliveries() if r.platform == "facebook")
+    with st.db.write() as conn:
+        conn.execute(update(s.deliveries).where(s.deliveries.c.id == fb.id).values(state=start))
+    report = st.queue([spec(text="Sửa lại nội dung")], "can-bo")
+    assert report.updated == ["bai-1"] and report.not_changed == []
+    assert set(states(st).values()) == {"awaiting_approval"}
