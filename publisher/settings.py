@@ -33,7 +33,11 @@ class YouTubeSettings(BaseModel):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     native_scheduling: bool = True
-    daily_quota: int = 10_000
+    daily_quota: int = Field(10_000, description="YouTube Data API units per project per day (resets at midnight Pacific).")
+    quota_costs: dict[str, int] = Field(
+        default_factory=dict,
+        description='Override of quota units per method, JSON, e.g. {"videos.insert": 100}; default: the cautious 1600 for an upload.',
+    )
 
 
 class ZaloSettings(BaseModel):
@@ -41,7 +45,10 @@ class ZaloSettings(BaseModel):
     oauth_url: str = "https://oauth.zaloapp.com"
     app_id: str | None = None
     app_secret: SecretStr | None = None
-    broadcast: bool = False
+    broadcast: bool = Field(False, description="Also broadcast each published article to followers (06:00-22:00 only).")
+    default_cover_url: str | None = Field(
+        None, description="Public URL of the cover image used when a Zalo article names none (options.zalo.cover_url)."
+    )
 
 
 class MediaSettings(BaseModel):

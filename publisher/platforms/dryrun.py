@@ -257,6 +257,31 @@ def capture(
         adapter.clock = lambda: moment
     if hasattr(adapter, "sleep"):
         adapter.sleep = lambda seconds: None
+    quota = getattr(adapter, "quota", None)
+    if quota is not None:  # a dry run spends nothing from the real daily budget
+        from publisher.platforms.youtube.quota import MemoryQuotaCounter
+
+        quota.counter = MemoryQuotaCounter()
     noop: Checkpoint = lambda data: None  # noqa: E731
     result = adapter.publish(delivery, noop)
     return result, transport.requests
+
+
+def dry_run(
+    settings: Any, delivery: Any, credentials: Credentials | None = None, at: datetime | None = None
+) -> tuple[Result, list[RecordedRequest]]:
+    """What ``publisher publish ID --dry-run`` prints: the requests for ``delivery``'s platform.
+
+    ``settings`` is the whole :class:`~publisher.settings.Settings`; the platform's section is
+    picked here. Without stored credentials, placeholders stand in (they are masked anyway).
+    """
+    from publisher.core.models import Platform
+    from publisher.platforms.registry import adapter_class
+
+    platform = delivery.target.platform
+    creds = credentials or Credentials(
+        access_token="DRY-RUN", refresh_token="DRY-RUN", remote_account_id="PAGE_ID"
+    )
+    if platform is Platform.SANDBOX:
+        return Result.published(f"sandbox-{delivery.id}"), []
+    return capture(adapter_class(platform), creds, getattr(settings, platform.value), delivery, at=at)

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from publisher.errors import PublisherError
+from publisher.i18n import msg, register
 
 #: (connect, read) seconds for ordinary API calls
 API_TIMEOUT = (10.0, 60.0)
@@ -45,6 +45,7 @@ SECRET_NAMES = frozenset(
         "appsecret_proof",
         "token",
         "id_token",
+        "upload_id",  # a YouTube upload session URI lets anyone holding it upload
     }
 )
 MASK = "***"
@@ -117,14 +118,8 @@ def retry_after(response: requests.Response, now: datetime | None = None) -> flo
 
 # -- masking ------------------------------------------------------------------------------------
 def mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [
-        (k, MASK if k.lower() in SECRET_NAMES else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*,")))
+    """The URL exactly as sent, with secret query values replaced (no re-encoding)."""
+    return mask_text(url)
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -228,3 +223,40 @@ def exception_result(exc: BaseException, *, creating: bool) -> Any:
     if creating and sent_state(exc) == "maybe_sent":
         return Result.unknown(code=name, reason=mask_text(str(exc))[:300])
     return Result.transient(code=name, reason=mask_text(str(exc))[:300])
+
+
+register(
+    {
+        "platforms.too_large": (
+            "Tệp {name} nặng {size} MB; {platform} nhận tối đa {max} MB.",
+            "File {name} is {size} MB; {platform} takes at most {max} MB.",
+        ),
+        "platforms.unreadable": ("Không đọc được tệp {name}.", "Cannot read the file {name}."),
+    }
+)
+
+
+def too_large(path: Path, max_bytes: int | None, platform: str, png_max_bytes: int | None = None) -> Any:
+    """A ``rejected`` result when a media file is over the platform's limit (from
+    :mod:`publisher.platforms.media_limits`), else ``None``."""
+    from publisher.platforms.base import Result
+
+    try:
+        size = file_size(path)
+    except OSError:
+        return Result.rejected("media_unreadable", msg("platforms.unreadable", name=path.name))
+    limit = max_bytes
+    if png_max_bytes is not None and path.suffix.lower() == ".png":
+        limit = png_max_bytes
+    if limit is not None and size > limit:
+        return Result.rejected(
+            "media_too_large",
+            msg(
+                "platforms.too_large",
+                name=path.name,
+                size=round(size / 1e6, 1),
+                platform=platform,
+                max=round(limit / 1e6, 1),
+            ),
+        )
+    return None

@@ -39,6 +39,8 @@ from publisher.platforms.facebook import publish as posts
 from publisher.platforms.facebook import video as videos
 from publisher.platforms.facebook.client import Graph
 from publisher.platforms.facebook.scheduling import schedule_decision
+from publisher.platforms.http import too_large
+from publisher.platforms.media_limits import FACEBOOK_PHOTO, FACEBOOK_VIDEO
 from publisher.settings import FacebookSettings
 
 register(
@@ -99,14 +101,24 @@ class FacebookPageAdapter(Adapter):
         if state.get("video_id") or state.get("post_id"):
             # Something exists already: never create twice, continue or look it up.
             return self.poll(delivery, state, checkpoint)
+        if state.get("staged"):
+            # Photos staged by an attempt that certainly made no post: remove them before staging anew.
+            posts.delete_staged(self.graph, [str(i) for i in state["staged"]], checkpoint)
         mode, when = schedule_decision(delivery, self.clock(), self.settings.native_scheduling)
         if mode == "wait":
             return Result.transient(
                 "not_due", msg("facebook.not_due", minutes=round(when / 60)), retry_after=when
             )
+        for image in delivery.images:
+            refused = too_large(image, FACEBOOK_PHOTO.max_bytes, "Facebook", FACEBOOK_PHOTO.png_max_bytes)
+            if refused:
+                return refused
         if delivery.video is not None:
             if delivery.images:
                 return Result.rejected("mixed_media", msg("facebook.mixed_media"))
+            refused = too_large(delivery.video, FACEBOOK_VIDEO.max_bytes, "Facebook")
+            if refused:
+                return refused
             return videos.publish_video(self.graph, self.page, delivery, mode, when, checkpoint)
         if len(delivery.images) > 1:
             return posts.publish_photos(self.graph, self.page, delivery, mode, when, checkpoint)
@@ -133,6 +145,11 @@ class FacebookPageAdapter(Adapter):
     def reconcile(self, delivery: Delivery) -> Result:
         state = delivery.resume_state or {}
         if state.get("video_id"):
+            if state.get("phase") == "finish":
+                # finish may have gone through: ask before calling it again
+                status = videos.video_status(self.graph, dict(state))
+                if status.outcome.value in ("published", "handed_off"):
+                    return status
             if state.get("phase") != "finished":
                 return Result.pending(dict(state), poll_after=0)  # upload/finish can continue
             result = videos.video_status(self.graph, dict(state))

@@ -16,12 +16,11 @@ needs only the Page token (the newer ``/{app-id}/uploads`` flow wants a user tok
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from assets.errors import MediaError, ToolMissing
+from assets.probe import probe_video
 from publisher.core.models import Delivery
 from publisher.i18n import msg, register
 from publisher.platforms.base import Checkpoint, Result
@@ -48,44 +47,21 @@ POLL_SECONDS = 15.0
 
 
 def is_vertical(delivery: Delivery, ffprobe: str = "ffprobe") -> bool | None:
-    """True for a clip taller than wide. From options first, then ``ffprobe``; None if unknown."""
+    """True for a clip taller than wide: from the options first, then :func:`assets.probe.probe_video`
+    (rotation applied); ``None`` when it cannot be told (no ffprobe, unreadable file)."""
     fb = delivery.options.get("facebook") or {}
     if "reel" in fb:
         return bool(fb["reel"])
     width, height = delivery.options.get("video_width"), delivery.options.get("video_height")
     if width and height:
         return int(height) > int(width)
-    if delivery.video is None or shutil.which(ffprobe) is None:
+    if delivery.video is None:
         return None
     try:
-        out = subprocess.run(
-            [
-                ffprobe,
-                "-v",
-                "error",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=width,height:stream_side_data=rotation",
-                "-of",
-                "json",
-                str(delivery.video),
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
-            text=True,
-        ).stdout
-        stream = json.loads(out)["streams"][0]
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError):
+        info = probe_video(Path(delivery.video), ffprobe)
+    except (MediaError, ToolMissing, OSError):
         return None
-    width, height = int(stream["width"]), int(stream["height"])
-    rotation = 0
-    for side in stream.get("side_data_list") or []:
-        rotation = int(side.get("rotation", 0) or 0)
-    if abs(rotation) in (90, 270):
-        width, height = height, width
-    return height > width
+    return info.height > info.width
 
 
 def publish_video(

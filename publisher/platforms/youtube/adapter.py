@@ -37,11 +37,10 @@ from typing import Any, ClassVar
 
 import requests
 
-from publisher.core.models import Delivery, Platform, PostSpec, nfc
+from publisher.core.models import Delivery, Platform, PostSpec
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
     Adapter,
-    AuthExpired,
     Checkpoint,
     Credentials,
     Metrics,
@@ -52,14 +51,17 @@ from publisher.platforms.base import (
 from publisher.platforms.http import (
     API_TIMEOUT,
     UPLOAD_TIMEOUT,
-    TemporaryFailure,
     exception_result,
     file_size,
     generic_failure,
     json_body,
     mask_text,
+    too_large,
 )
+from publisher.platforms.media_limits import YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
+from publisher.platforms.youtube import auth
 from publisher.platforms.youtube.errors import classify
+from publisher.platforms.youtube.metadata import video_resource
 from publisher.platforms.youtube.quota import MemoryQuotaCounter, QuotaBook, QuotaCounter
 from publisher.platforms.youtube.upload import CHUNK_UNIT, ResumableUpload
 from publisher.settings import YouTubeSettings
@@ -68,11 +70,6 @@ log = logging.getLogger(__name__)
 
 register(
     {
-        "youtube.angle": (
-            "{field} không được chứa dấu < hoặc > (YouTube không nhận).",
-            "{field} must not contain < or > (YouTube refuses them).",
-        ),
-        "youtube.no_title": ("YouTube cần tiêu đề.", "YouTube needs a title."),
         "youtube.not_due": (
             "Chưa đến lúc gửi video lên YouTube (còn {minutes} phút).",
             "Too early to send the video to YouTube ({minutes} minutes left).",
@@ -94,7 +91,7 @@ register(
     }
 )
 
-THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+THUMBNAIL_MAX_BYTES = YOUTUBE_THUMBNAIL.max_bytes
 #: publishAt must be comfortably in the future once the upload has finished
 NATIVE_MIN_LEAD = timedelta(minutes=15)
 EARLY_TOLERANCE = timedelta(seconds=60)
@@ -213,44 +210,7 @@ class YouTubeAdapter(Adapter):
 
     # -- metadata -------------------------------------------------------------------------
     def metadata(self, delivery: Delivery, publish_at: datetime | None) -> dict[str, Any] | Result:
-        """The ``video`` resource we send, or a ``rejected`` result naming the broken rule."""
-        opts = delivery.options.get("youtube") or {}
-        title = nfc((delivery.title or "").strip())
-        description = nfc(delivery.text or "")
-        if not title:
-            return Result.rejected("no_title", msg("youtube.no_title"))
-        for name, value in (("title", title), ("text", description)):
-            if "<" in value or ">" in value:
-                return Result.rejected("angle_brackets", msg("youtube.angle", field=name))
-        if len(title) > 100:
-            return Result.rejected(
-                "title_long", msg("limits.title_long", n=len(title), platform="YouTube", max=100)
-            )
-        n = len(description.encode("utf-8"))
-        if n > 5000:
-            return Result.rejected(
-                "text_long",
-                msg("limits.text_long", n=n, unit=msg("limits.unit.bytes"), platform="YouTube", max=5000),
-            )
-        snippet: dict[str, Any] = {
-            "title": title,
-            "description": description,
-            "categoryId": str(opts.get("category_id", "22")),
-            "defaultLanguage": opts.get("language", "vi"),
-        }
-        if opts.get("tags"):
-            snippet["tags"] = [str(t) for t in opts["tags"]]
-        status: dict[str, Any] = {
-            "privacyStatus": "private" if publish_at else str(opts.get("privacy", "public")),
-            "selfDeclaredMadeForKids": bool(opts.get("made_for_kids", False)),
-        }
-        if publish_at:
-            status["publishAt"] = publish_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if "synthetic_media" in opts:
-            status["containsSyntheticMedia"] = bool(opts["synthetic_media"])
-        if opts.get("notify_subscribers") is False:
-            status = {**status}
-        return {"snippet": snippet, "status": status}
+        return video_resource(delivery, publish_at)
 
     def _timing(self, delivery: Delivery) -> tuple[str, datetime | None, float]:
         native = bool(delivery.options.get("native_schedule", self.settings.native_scheduling))
@@ -276,6 +236,9 @@ class YouTubeAdapter(Adapter):
         resource = self.metadata(delivery, publish_at)
         if isinstance(resource, Result):
             return resource
+        refused = too_large(delivery.video, YOUTUBE_VIDEO.max_bytes, "YouTube")
+        if refused:
+            return refused
         refused = self._spend("videos.insert")
         if refused:
             return refused
@@ -483,36 +446,7 @@ class YouTubeAdapter(Adapter):
 
     # -- tokens ---------------------------------------------------------------------------
     def refresh(self, credentials: Credentials) -> Credentials:
-        if not credentials.refresh_token:
-            raise AuthExpired(msg("youtube.auth", code="no_refresh_token"))
-        secret = self.settings.client_secret.get_secret_value() if self.settings.client_secret else ""
-        try:
-            response = self.http.post(
-                f"{self.settings.oauth_url.rstrip('/')}/token",
-                timeout=API_TIMEOUT,
-                data={
-                    "client_id": self.settings.client_id or "",
-                    "client_secret": secret,
-                    "refresh_token": credentials.refresh_token,
-                    "grant_type": "refresh_token",
-                },
-            )
-        except requests.RequestException as exc:
-            raise TemporaryFailure(mask_text(str(exc))) from exc
-        body = json_body(response) or {}
-        if body.get("error") in ("invalid_grant", "unauthorized_client", "invalid_client"):
-            raise AuthExpired(msg("youtube.auth", code=body["error"]))
-        if not response.ok or not body.get("access_token"):
-            raise TemporaryFailure(f"token endpoint answered HTTP {response.status_code}")
-        now = self.clock()
-        return Credentials(
-            access_token=str(body["access_token"]),
-            refresh_token=str(body.get("refresh_token") or credentials.refresh_token),
-            expires_at=now + timedelta(seconds=int(body.get("expires_in", 3600))),
-            refresh_expires_at=credentials.refresh_expires_at,
-            remote_account_id=credentials.remote_account_id,
-            extra={**credentials.extra, "refreshed_at": now.isoformat()},
-        )
+        return auth.refresh(self.settings, self.http, credentials, self.clock())
 
     # -- engagement -----------------------------------------------------------------------
     def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:

@@ -27,20 +27,35 @@ the cover-upload endpoints answer -209 for some apps; the v2 broadcast endpoint 
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
 from publisher.core.models import Delivery, Platform, PostSpec, nfc
 from publisher.i18n import msg, register
-from publisher.platforms.base import Adapter, Checkpoint, Credentials, Metrics, Problem, Result, no_checkpoint
-from publisher.platforms.http import API_TIMEOUT, UPLOAD_TIMEOUT, exception_result, generic_failure, json_body
-from publisher.platforms.zalo import auth
+from publisher.platforms.base import (
+    Adapter,
+    Checkpoint,
+    Credentials,
+    Metrics,
+    Outcome,
+    Problem,
+    Result,
+    no_checkpoint,
+)
+from publisher.platforms.http import (
+    API_TIMEOUT,
+    UPLOAD_TIMEOUT,
+    exception_result,
+    generic_failure,
+    json_body,
+    too_large,
+)
+from publisher.platforms.media_limits import ZALO_VIDEO
+from publisher.platforms.zalo import article, auth
 from publisher.platforms.zalo.errors import (
     ARTICLE_PROCESSING,
     SUCCESS,
@@ -64,6 +79,10 @@ register(
             "Too early to publish on Zalo ({minutes} minutes left).",
         ),
         "zalo.not_found": ("Không thấy bài trên OA.", "The article is not on the OA."),
+        "zalo.local_images": (
+            "{n} ảnh trong máy không được đưa lên bài Zalo; ghi đường dẫn công khai vào zalo.image_urls.",
+            "{n} local photos are not sent to the Zalo article; list public URLs in zalo.image_urls.",
+        ),
         "zalo.video_processing": ("Zalo đang xử lý video.", "Zalo is still processing the video."),
     }
 )
@@ -96,15 +115,19 @@ class ZaloOAAdapter(Adapter):
     @classmethod
     def check(cls, post: PostSpec) -> list[Problem]:
         problems = super().check(post)
-        if post.video is not None and post.images:
+        opts = post.options.get("zalo") or {}
+        if post.images and not opts.get("image_urls"):
+            # Article bodies take public URLs only; local photos are not uploaded to Zalo.
             problems.append(
                 Problem(
                     "images",
-                    msg("limits.too_many_images", n=len(post.images), platform="zalo", max=0),
+                    msg("zalo.local_images", n=len(post.images)),
                     severity="warn",
-                    code="images_ignored",
+                    code="images_not_sent",
                 )
             )
+        if post.video is None and not opts.get("cover_url"):
+            problems.append(Problem("options", msg("zalo.no_cover"), severity="warn", code="no_cover"))
         return problems
 
     # -- calls ----------------------------------------------------------------------------
@@ -141,48 +164,19 @@ class ZaloOAAdapter(Adapter):
         return None, classify(response, body, creating=creating, now=self.clock())
 
     # -- article body ---------------------------------------------------------------------
-    @staticmethod
-    def _public_url(url: str) -> str:
-        """Percent-encode spaces and Vietnamese letters in a URL path (Zalo rejects them raw)."""
-        parts = urlsplit(url)
-        return urlunsplit(parts._replace(path=quote(parts.path, safe="/%")))
-
     def _cover(self, delivery: Delivery) -> str | None:
-        opts = delivery.options.get("zalo") or {}
-        url = opts.get("cover_url") or getattr(self.settings, "default_cover_url", None)
-        return self._public_url(str(url)) if url else None
+        return article.cover_url(delivery, getattr(self.settings, "default_cover_url", None))
 
     def _description(self, delivery: Delivery) -> str:
-        opts = delivery.options.get("zalo") or {}
-        text = nfc(str(opts.get("description") or " ".join((delivery.text or "").split())))
-        if len(text) <= DESCRIPTION_CUT:
-            return text
-        cut = text[:DESCRIPTION_CUT].rsplit(" ", 1)[0]
-        return cut.rstrip(" ,.;:") + "…"
+        return article.description(delivery, DESCRIPTION_CUT)
+
+    def _public_url(self, url: str) -> str:
+        return article.public_url(url)
 
     def article_body(self, delivery: Delivery) -> dict[str, Any]:
-        opts = delivery.options.get("zalo") or {}
-        blocks: list[dict[str, Any]] = []
-        for paragraph in [p.strip() for p in nfc(delivery.text or "").split("\n\n") if p.strip()]:
-            blocks.append(
-                {"type": "text", "content": "<p>" + html.escape(paragraph).replace("\n", "<br>") + "</p>"}
-            )
-        for url in opts.get("image_urls") or []:
-            blocks.append({"type": "image", "url": self._public_url(str(url)), "caption": ""})
-        if delivery.link:
-            link = html.escape(delivery.link, quote=True)
-            blocks.append({"type": "text", "content": f'<p><a href="{link}">{link}</a></p>'})
-        author = nfc(str(opts.get("author") or delivery.author or ""))[: self.author_max]
-        return {
-            "type": "normal",
-            "title": nfc(delivery.title.strip()),
-            "author": author,
-            "cover": {"cover_type": "photo", "photo_url": self._cover(delivery), "status": "show"},
-            "description": self._description(delivery),
-            "body": blocks,
-            "status": "show",
-            "comment": self.comment_value,
-        }
+        return article.normal_article(
+            delivery, self._cover(delivery), DESCRIPTION_CUT, self.author_max, self.comment_value
+        )
 
     # -- publish --------------------------------------------------------------------------
     def publish(self, delivery: Delivery, checkpoint: Checkpoint = no_checkpoint) -> Result:
@@ -200,6 +194,9 @@ class ZaloOAAdapter(Adapter):
         if delivery.video is None and not cover:
             return Result.rejected("no_cover", msg("zalo.no_cover"))
         if delivery.video is not None:
+            refused = too_large(delivery.video, ZALO_VIDEO.max_bytes, "Zalo")
+            if refused:
+                return refused
             return self._upload_video(delivery, state, checkpoint)
         return self._create(delivery, self.article_body(delivery), state, checkpoint)
 
@@ -313,23 +310,11 @@ class ZaloOAAdapter(Adapter):
                 state["broadcast"] = "waiting"
                 state["broadcast_after"] = next_broadcast_window(now).isoformat()
             checkpoint(dict(state))
-        return Result(Result.published(article_id).outcome, remote_id=article_id, resume_state=dict(state))
+        return Result(Outcome.PUBLISHED, remote_id=article_id, resume_state=dict(state))
 
     @staticmethod
     def broadcast_body(article_id: str, opts: dict[str, Any]) -> dict[str, Any]:
-        target = {k: str(v) for k, v in (opts.get("broadcast_target") or {}).items()}
-        return {
-            "recipient": {"target": target},
-            "message": {
-                "attachment": {
-                    "type": "template",
-                    "payload": {
-                        "template_type": "media",
-                        "elements": [{"media_type": "article", "attachment_id": article_id}],
-                    },
-                }
-            },
-        }
+        return article.broadcast_body(article_id, opts)
 
     # -- reconcile ------------------------------------------------------------------------
     def reconcile(self, delivery: Delivery) -> Result:
@@ -360,7 +345,7 @@ class ZaloOAAdapter(Adapter):
                     return Result.unknown(failure.code, failure.reason)
                 items = (data or {}).get("medias") or []
                 for item in items:
-                    created = _when(item.get("create_date"))
+                    created = article.when(item.get("create_date"))
                     if " ".join(nfc(str(item.get("title") or "")).split()) == title and (
                         created is None or created >= since
                     ):
@@ -391,8 +376,8 @@ class ZaloOAAdapter(Adapter):
                 for item in items:
                     if str(item.get("id")) in wanted:
                         out[str(item["id"])] = Metrics(
-                            views=_int(item.get("total_view")),
-                            shares=_int(item.get("total_share")),
+                            views=article.as_int(item.get("total_view")),
+                            shares=article.as_int(item.get("total_share")),
                             raw={k: item.get(k) for k in ("total_view", "total_share", "type")},
                         )
                 if len(items) < self.list_limit:
@@ -404,21 +389,4 @@ class ZaloOAAdapter(Adapter):
         data, failure = self._call("GET", "v2.0/oa/getoa")
         if failure or data is None:
             return None
-        return _int(data.get("num_follower"))
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _when(value: Any) -> datetime | None:
-    """Zalo timestamps come in seconds or milliseconds (UNCERTAIN): tell them apart by size."""
-    number = _int(value)
-    if number is None:
-        return None
-    if number > 10**11:
-        number //= 1000
-    return datetime.fromtimestamp(number, UTC)
+        return article.as_int(data.get("num_follower"))
