@@ -16,23 +16,27 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class FacebookSettings(BaseModel):
-    graph_url: str = "https://graph.facebook.com"
-    video_url: str = "https://graph-video.facebook.com"
-    rupload_url: str = "https://rupload.facebook.com"
-    api_version: str = "v25.0"
-    app_id: str | None = None
-    app_secret: SecretStr | None = None
-    native_scheduling: bool = True
+    graph_url: str = Field("https://graph.facebook.com", description="Graph API host (a proxy or test server may stand in).")
+    video_url: str = Field("https://graph-video.facebook.com", description="Graph API host for video uploads.")
+    rupload_url: str = Field("https://rupload.facebook.com", description="Host of the Reels binary upload.")
+    api_version: str = Field("v25.0", description="Graph API version used in every URL.")
+    app_id: str | None = Field(None, description="Facebook app id (for tokens and /debug_token).")
+    app_secret: SecretStr | None = Field(None, description="Facebook app secret.")
+    native_scheduling: bool = Field(
+        True, description="Hand posts due 10 min to 29 days ahead to Facebook's own scheduler (scheduled_publish_time)."
+    )
 
 
 class YouTubeSettings(BaseModel):
-    api_url: str = "https://www.googleapis.com/youtube/v3"
-    upload_url: str = "https://www.googleapis.com/upload/youtube/v3"
-    oauth_url: str = "https://oauth2.googleapis.com"
-    auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    native_scheduling: bool = True
+    api_url: str = Field("https://www.googleapis.com/youtube/v3", description="YouTube Data API host.")
+    upload_url: str = Field("https://www.googleapis.com/upload/youtube/v3", description="YouTube upload host.")
+    oauth_url: str = Field("https://oauth2.googleapis.com", description="Google OAuth token host.")
+    auth_url: str = Field("https://accounts.google.com/o/oauth2/v2/auth", description="Google consent page.")
+    client_id: str | None = Field(None, description="OAuth client id of your Google Cloud project.")
+    client_secret: SecretStr | None = Field(None, description="OAuth client secret.")
+    native_scheduling: bool = Field(
+        True, description="Upload videos ahead as private with publishAt, so YouTube publishes them on time."
+    )
     daily_quota: int = Field(10_000, description="YouTube Data API units per project per day (resets at midnight Pacific).")
     quota_costs: dict[str, int] = Field(
         default_factory=dict,
@@ -41,10 +45,10 @@ class YouTubeSettings(BaseModel):
 
 
 class ZaloSettings(BaseModel):
-    openapi_url: str = "https://openapi.zalo.me"
-    oauth_url: str = "https://oauth.zaloapp.com"
-    app_id: str | None = None
-    app_secret: SecretStr | None = None
+    openapi_url: str = Field("https://openapi.zalo.me", description="Zalo OA Open API host.")
+    oauth_url: str = Field("https://oauth.zaloapp.com", description="Zalo OAuth v4 host.")
+    app_id: str | None = Field(None, description="Zalo app id.")
+    app_secret: SecretStr | None = Field(None, description="Zalo app secret.")
     broadcast: bool = Field(False, description="Also broadcast each published article to followers (06:00-22:00 only).")
     default_cover_url: str | None = Field(
         None, description="Public URL of the cover image used when a Zalo article names none (options.zalo.cover_url)."
@@ -52,23 +56,25 @@ class ZaloSettings(BaseModel):
 
 
 class MediaSettings(BaseModel):
-    ffmpeg: str = "ffmpeg"
-    ffprobe: str = "ffprobe"
-    cache_max_mb: int = 4096
-    font_path: Path | None = None
-    logo_path: Path | None = None
+    ffmpeg: str = Field("ffmpeg", description="The ffmpeg program.")
+    ffprobe: str = Field("ffprobe", description="The ffprobe program.")
+    cache_max_mb: int = Field(4096, description="Size cap of the prepared-media cache; oldest variants go first.")
+    font_path: Path | None = Field(None, description="Font for banners and title cards (default: the bundled DejaVu Sans).")
+    logo_path: Path | None = Field(None, description="Commune logo (PNG) for watermarks, if wanted.")
 
 
 class AlertSettings(BaseModel):
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_user: str | None = Field(None, description="Name recorded in the audit trail for commands run here (default: the OS user).")
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    email_from: str | None = None
+    smtp_host: str | None = Field(None, description="SMTP server for alert e-mails (empty: no e-mail).")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Use STARTTLS.")
+    email_from: str | None = Field(None, description="Sender address of alert e-mails.")
     email_to: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Alert e-mail recipients, comma-separated."
     )
+    webhook_url: str | None = Field(None, description="URL that receives each alert as a JSON POST (empty: none).")
+    token_warning_days: int = Field(7, description="Warn this many days before a token or refresh window expires.")
 
     @field_validator("email_to", mode="before")
     @classmethod
@@ -76,8 +82,6 @@ class AlertSettings(BaseModel):
         if isinstance(value, str):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
-    webhook_url: str | None = None
-    token_warning_days: int = 7
 
 
 class Settings(BaseSettings):
@@ -117,6 +121,7 @@ class Settings(BaseSettings):
     visibility_timeout: int = Field(7200, description="Redis broker visibility timeout (s); above the longest media task.")
     worker_concurrency: int = Field(2, description="Worker processes started by publisher run.")
 
+    engagement_weeks: int = Field(8, description="The weekly engagement sweep looks back this many weeks.")
     log_level: str = Field("INFO", description="Log level (DEBUG, INFO, WARNING).")
 
     facebook: FacebookSettings = Field(default_factory=FacebookSettings)

@@ -445,7 +445,8 @@ def test_engagement_requests_each_metric_alone(rsps, adapter) -> None:
     metrics = adapter.fetch_engagement(["1647395831_2222", "1888888888888"])
     post, reel = metrics["1647395831_2222"], metrics["1888888888888"]
     assert (post.views, post.reactions, post.comments, post.shares) == (1534, 85, 12, 7)
-    assert (reel.views, reel.reactions, reel.comments, reel.shares) == (2301, 40, 3, 0)
+    # a Reel has no shares field: not reported (None), never a made-up 0
+    assert (reel.views, reel.reactions, reel.comments, reel.shares) == (2301, 40, 3, None)
     assert not any("/1888888888888/insights" in c.request.url for c in rsps.calls)
     assert not any("impressions" in c.request.url for c in rsps.calls)
 

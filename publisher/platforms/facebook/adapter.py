@@ -223,7 +223,7 @@ class FacebookPageAdapter(Adapter):
                     views=views,
                     reactions=_count(item, "reactions"),
                     comments=_count(item, "comments"),
-                    shares=int((item.get("shares") or {}).get("count", 0)) if item else None,
+                    shares=_shares(item, is_video),
                     raw={"fields": item, "insights": raw},
                 )
         return out
@@ -249,6 +249,15 @@ class FacebookPageAdapter(Adapter):
                     if views is None:
                         views = int(value)
         return views, raw
+
+
+def _shares(item: dict[str, Any], is_video: bool) -> int | None:
+    """Page posts omit ``shares`` when nobody shared them (0); videos and Reels have no such field."""
+    if not item:
+        return None
+    if "shares" in item:
+        return int((item["shares"] or {}).get("count", 0))
+    return None if is_video else 0
 
 
 def _count(item: dict[str, Any], field: str) -> int | None:

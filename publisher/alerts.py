@@ -1,0 +1,345 @@
+"""Alerts: the officer is told once per incident, in Vietnamese, by e-mail and/or a webhook.
+
+Incidents are read from the store, not pushed by the publishing code, so nothing is lost when a
+worker dies between a state change and its message:
+
+- a delivery ``failed`` (permanently) or ``missed``: key ``delivery:<id>:<state>:<time of the change>``
+  (a delivery retried and failing again is a new incident);
+- an account ``needs_reauth``: key ``account:<id>:needs_reauth:<time of the change>``;
+- an access token that cannot renew itself (no refresh token) or a refresh window that ends within
+  ``settings.alerts.token_warning_days``: key ``account:<id>:token_expiry:<expiry time>`` (or
+  ``refresh_expiry``).
+
+Once per incident: the ``alerts`` row is created with the incident key (UNIQUE) before anything is
+sent; a sender claims it with a conditional UPDATE (``claimed_at`` lease, so two workers never both
+send), sends on every configured channel not yet done, and records ``sent_at``. A restart finds
+the row and sends nothing again. A channel that failed is tried again at the next scan, alone.
+The one window left: a worker killed after the SMTP server accepted the message and before
+``sent_at`` is committed sends it again after the lease (:data:`LEASE`); at most one duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from publisher.core.states import State
+from publisher.i18n import register, t
+from publisher.settings import AlertSettings, Settings
+from publisher.store import schema as s
+from publisher.store import schema_engagement as e
+from publisher.store.repo import Store
+
+log = logging.getLogger(__name__)
+
+register(
+    {
+        "alerts.subject": ("[Đăng bài] {title}", "[Publisher] {title}"),
+        "alerts.failed.title": (
+            "Không đăng được bài “{key}” lên {target}",
+            "Could not publish “{key}” to {target}",
+        ),
+        "alerts.failed.body": (
+            "Bài “{post}” (mã {key}) không đăng được lên {target} và sẽ không tự thử lại.\n"
+            "Giờ đăng dự kiến: {due}.\nLý do: {reason}\n\n"
+            "Sửa nguyên nhân rồi dùng “publisher retry {key}” để đăng lại.",
+            "Post “{post}” ({key}) could not be published to {target} and will not be retried.\n"
+            "Due: {due}.\nReason: {reason}\n\nFix the cause, then run “publisher retry {key}”.",
+        ),
+        "alerts.missed.title": ("Lỡ giờ đăng bài “{key}” trên {target}", "Missed “{key}” on {target}"),
+        "alerts.missed.body": (
+            "Bài “{post}” (mã {key}) chưa được đăng lên {target} trước hạn chót ({deadline}); "
+            "hệ thống đã dừng, không đăng muộn.\nGiờ đăng dự kiến: {due}.\nLý do: {reason}\n\n"
+            "Nếu vẫn cần đăng, dùng “publisher retry {key}”.",
+            "Post “{post}” ({key}) was not published to {target} before its deadline ({deadline}); "
+            "it will not be published late.\nDue: {due}.\nReason: {reason}\n\n"
+            "If it is still wanted, run “publisher retry {key}”.",
+        ),
+        "alerts.reauth.title": (
+            "Tài khoản {target} cần đăng nhập lại",
+            "Account {target} needs re-authorisation",
+        ),
+        "alerts.reauth.body": (
+            "Nền tảng đã từ chối quyền truy cập của tài khoản {target}. {n} lượt đăng đang chờ.\n"
+            "Lý do: {reason}\n\nKết nối lại bằng “publisher accounts connect {target}”; "
+            "các bài đang chờ sẽ được đăng tiếp.",
+            "The platform refused the access of account {target}. {n} deliveries are waiting.\n"
+            "Reason: {reason}\n\nReconnect with “publisher accounts connect {target}”; "
+            "waiting posts will then go out.",
+        ),
+        "alerts.token.title": (
+            "Quyền truy cập của {target} sắp hết hạn ({when})",
+            "Access of {target} expires soon ({when})",
+        ),
+        "alerts.token.body": (
+            "Mã truy cập của tài khoản {target} hết hạn lúc {when} (còn {days} ngày) và không tự gia hạn được.\n"
+            "Kết nối lại trước thời điểm đó bằng “publisher accounts connect {target}” để bài không bị lỡ.",
+            "The access token of {target} expires at {when} ({days} days left) and cannot renew itself.\n"
+            "Reconnect before then with “publisher accounts connect {target}” so no post is missed.",
+        ),
+        "alerts.refresh.title": (
+            "Thời hạn gia hạn quyền của {target} sắp hết ({when})",
+            "Refresh window of {target} ends soon ({when})",
+        ),
+        "alerts.refresh.body": (
+            "Quyền gia hạn (refresh token) của tài khoản {target} hết hạn lúc {when} (còn {days} ngày).\n"
+            "Kết nối lại bằng “publisher accounts connect {target}” trước thời điểm đó.",
+            "The refresh token of {target} expires at {when} ({days} days left).\n"
+            "Reconnect with “publisher accounts connect {target}” before then.",
+        ),
+        "alerts.no_reason": ("(không rõ)", "(unknown)"),
+    }
+)
+
+#: a claimed alert not marked sent within this long is tried again (the sender died)
+LEASE = timedelta(minutes=10)
+#: incidents older than this are not raised any more (e.g. channels configured long afterwards)
+LOOKBACK = timedelta(days=7)
+MAX_ATTEMPTS = 20
+EMAIL, WEBHOOK = "email", "webhook"
+
+
+@dataclass(frozen=True)
+class Incident:
+    key: str
+    kind: str
+    subject: str
+    body: str
+    delivery_id: int | None = None
+    account_id: int | None = None
+
+
+@dataclass
+class AlertReport:
+    raised: list[str] = field(default_factory=list)  # incident keys recorded now
+    sent: list[tuple[str, str]] = field(default_factory=list)  # key, channel
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # key, channel, error
+
+
+def channels(cfg: AlertSettings) -> list[str]:
+    out: list[str] = []
+    if cfg.smtp_host and cfg.email_to and cfg.email_from:
+        out.append(EMAIL)
+    if cfg.webhook_url:
+        out.append(WEBHOOK)
+    return out
+
+
+def local_time(value: datetime | None, tz: str) -> str:
+    return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%S") if value else "-"
+
+
+def scan(store: Store, now: datetime) -> list[Incident]:
+    """Every incident the officer should know about at ``now``."""
+    settings = store.settings
+    tz = settings.timezone
+    D, P, A = s.deliveries, s.posts, s.accounts
+    out: list[Incident] = []
+    with store.db.read() as conn:
+        rows = conn.execute(
+            select(D, P.c.key, P.c.title, A.c.platform, A.c.name)
+            .join(P, P.c.id == D.c.post_id)
+            .join(A, A.c.id == D.c.account_id)
+            .where(D.c.state.in_([State.FAILED.value, State.MISSED.value]), D.c.updated_at >= now - LOOKBACK)
+            .order_by(D.c.id)
+        ).all()
+        counts: dict[int, int] = {}
+        for account_id, _ in conn.execute(
+            select(D.c.account_id, D.c.id).where(D.c.state == State.NEEDS_REAUTH.value)
+        ):
+            counts[account_id] = counts.get(account_id, 0) + 1
+        accounts = conn.execute(select(A).where(A.c.status != "disabled").order_by(A.c.id)).all()
+    for r in rows:
+        target = f"{r.platform}/{r.name}"
+        kind = "failed" if r.state == State.FAILED.value else "missed"
+        title = t(f"alerts.{kind}.title", key=r.key, target=target)
+        body = t(
+            f"alerts.{kind}.body",
+            post=r.title,
+            key=r.key,
+            target=target,
+            due=local_time(r.due_at, tz),
+            deadline=local_time(r.deadline, tz),
+            reason=r.last_reason or r.last_code or t("alerts.no_reason"),
+        )
+        out.append(
+            Incident(f"delivery:{r.id}:{kind}:{_stamp(r.updated_at)}", kind, title, body, delivery_id=r.id)
+        )
+    warn = timedelta(days=settings.alerts.token_warning_days)
+    for a in accounts:
+        target = f"{a.platform}/{a.name}"
+        if a.status == "needs_reauth":
+            title = t("alerts.reauth.title", target=target)
+            body = t(
+                "alerts.reauth.body",
+                target=target,
+                n=counts.get(a.id, 0),
+                reason=a.status_reason or t("alerts.no_reason"),
+            )
+            out.append(
+                Incident(
+                    f"account:{a.id}:needs_reauth:{_stamp(a.updated_at)}",
+                    "needs_reauth",
+                    title,
+                    body,
+                    account_id=a.id,
+                )
+            )
+            continue
+        # a token with a refresh token renews itself: only the one that cannot is worth a warning
+        expiring = a.token_expires_at is not None and now < a.token_expires_at <= now + warn
+        if expiring and not store.credentials(a.id).refresh_token:
+            out.append(_expiry(a.id, target, "token", a.token_expires_at, now, tz))
+        if a.refresh_expires_at and now < a.refresh_expires_at <= now + warn:
+            out.append(_expiry(a.id, target, "refresh", a.refresh_expires_at, now, tz))
+    return out
+
+
+def _expiry(account_id: int, target: str, kind: str, when: datetime, now: datetime, tz: str) -> Incident:
+    shown = local_time(when, tz)
+    days = max(0, (when - now).days)
+    return Incident(
+        f"account:{account_id}:{kind}_expiry:{_stamp(when)}",
+        f"{kind}_expiry",
+        t(f"alerts.{kind}.title", target=target, when=shown),
+        t(f"alerts.{kind}.body", target=target, when=shown, days=days),
+        account_id=account_id,
+    )
+
+
+def record(store: Store, incidents: list[Incident], now: datetime) -> list[str]:
+    """Insert the incidents not seen before; the UNIQUE key makes this safe under concurrency."""
+    new: list[str] = []
+    for inc in incidents:
+        try:
+            with store.db.write() as conn:
+                if conn.execute(select(e.alerts.c.id).where(e.alerts.c.incident_key == inc.key)).first():
+                    continue
+                conn.execute(
+                    insert(e.alerts).values(
+                        incident_key=inc.key,
+                        kind=inc.kind,
+                        delivery_id=inc.delivery_id,
+                        account_id=inc.account_id,
+                        subject=inc.subject,
+                        body=inc.body,
+                        created_at=now,
+                        attempts=0,
+                    )
+                )
+                new.append(inc.key)
+        except IntegrityError:  # another worker recorded it first
+            continue
+    return new
+
+
+Sender = Callable[[AlertSettings, str, str, dict[str, Any]], None]
+
+
+def send_email(cfg: AlertSettings, subject: str, body: str, data: dict[str, Any]) -> None:
+    message = EmailMessage()
+    message["Subject"] = t("alerts.subject", title=subject)
+    message["From"] = cfg.email_from or ""
+    message["To"] = ", ".join(cfg.email_to)
+    message.set_content(body, charset="utf-8")
+    with smtplib.SMTP(cfg.smtp_host or "localhost", cfg.smtp_port, timeout=30) as smtp:
+        if cfg.smtp_starttls:
+            smtp.starttls()
+        if cfg.smtp_user and cfg.smtp_password:
+            smtp.login(cfg.smtp_user, cfg.smtp_password.get_secret_value())
+        smtp.send_message(message)
+
+
+def send_webhook(cfg: AlertSettings, subject: str, body: str, data: dict[str, Any]) -> None:
+    response = requests.post(
+        cfg.webhook_url or "",
+        json={"title": subject, "text": body, **data},
+        timeout=(10, 30),
+    )
+    if not response.ok:
+        raise RuntimeError(f"webhook answered HTTP {response.status_code}")
+
+
+SENDERS: dict[str, Sender] = {EMAIL: send_email, WEBHOOK: send_webhook}
+
+
+def notify(
+    store: Store,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    *,
+    senders: dict[str, Sender] | None = None,
+) -> AlertReport:
+    """Scan, record new incidents and send whatever is not sent yet. Safe to run anywhere, any time."""
+    settings = settings or store.settings
+    now = now or datetime.now(UTC)
+    senders = senders or SENDERS
+    report = AlertReport()
+    wanted = channels(settings.alerts)
+    if not wanted:
+        return report
+    report.raised = record(store, scan(store, now), now)
+    A = e.alerts
+    with store.db.read() as conn:
+        pending = conn.execute(
+            select(A).where(A.c.sent_at.is_(None), A.c.attempts < MAX_ATTEMPTS).order_by(A.c.id)
+        ).all()
+    for row in pending:
+        with store.db.write() as conn:
+            claimed = conn.execute(
+                update(A)
+                .where(
+                    A.c.id == row.id,
+                    A.c.sent_at.is_(None),
+                    or_(A.c.claimed_at.is_(None), A.c.claimed_at < now - LEASE),
+                )
+                .values(claimed_at=now, attempts=A.c.attempts + 1)
+            ).rowcount
+        if not claimed:
+            continue
+        done = [c for c in (row.channel or "").split(",") if c]
+        errors: list[str] = []
+        data = {
+            "incident": row.incident_key,
+            "kind": row.kind,
+            "delivery_id": row.delivery_id,
+            "account_id": row.account_id,
+        }
+        for channel in wanted:
+            if channel in done:
+                continue
+            try:
+                senders[channel](settings.alerts, row.subject, row.body, data)
+            except Exception as exc:  # recorded on the row and tried again at the next scan
+                log.warning("alert %s over %s failed: %s", row.incident_key, channel, exc)
+                errors.append(f"{channel}: {exc}")
+                report.errors.append((row.incident_key, channel, str(exc)))
+                continue
+            done.append(channel)
+            report.sent.append((row.incident_key, channel))
+        with store.db.write() as conn:
+            conn.execute(
+                update(A)
+                .where(A.c.id == row.id)
+                .values(
+                    channel=",".join(done) or None,
+                    sent_at=None if errors else datetime.now(UTC),
+                    claimed_at=now if not errors else None,
+                    last_error="; ".join(errors) or None,
+                )
+            )
+    return report

@@ -1,0 +1,375 @@
+"""Engagement collection: snapshots of every published delivery, and followers per account per day.
+
+When: at +1 h, +24 h and +7 d after ``published_at`` (:data:`MILESTONES`), plus a weekly sweep
+(:func:`collect` with ``weekly=True``) of everything published in the last ``weeks`` weeks. A
+milestone that was not taken in time (workers down) is skipped once the next one is due, so a
+"+1 h" figure is never taken days later. ``taken_at`` is stored with every row anyway.
+
+How: grouped by account, then by batches the platform accepts in one call (:data:`BATCH`:
+YouTube ``videos.list`` takes 50 ids, Facebook ``?ids=`` 50). Before each call the ``acquire``
+callable is asked for a token (0 = go, else seconds to wait: that account is left for the next
+run). Collection runs on its own ``collect`` queue with its own rate buckets (:func:`collect_limiter`),
+holds no lock while it talks to a platform, and writes in short transactions, so it never delays
+publishing. The YouTube adapter counts its own daily quota (``videos.list`` = 1 unit per 50 ids)
+and answers nothing once the local quota book is spent.
+
+What: the adapters' normalised :class:`~publisher.platforms.base.Metrics` (``None`` where the
+platform does not report a figure: never 0) and ``raw``, the metric names and values exactly as the
+platform returned them. Rows are inserted only (one per delivery and slot), never updated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from publisher.core.models import Platform, Target
+from publisher.core.states import State
+from publisher.platforms.base import Adapter, Credentials, Metrics
+from publisher.ratelimit import Buckets, Limiter, Rate
+from publisher.settings import Settings
+from publisher.store import schema as s
+from publisher.store import schema_engagement as e
+from publisher.store.repo import Store
+
+log = logging.getLogger(__name__)
+
+#: snapshot kind -> delay after publishing; a milestone is taken until the next one is due
+MILESTONES: tuple[tuple[str, timedelta], ...] = (
+    ("1h", timedelta(hours=1)),
+    ("24h", timedelta(hours=24)),
+    ("7d", timedelta(days=7)),
+)
+#: the last milestone is still taken up to this long after it was due
+LAST_WINDOW = timedelta(days=7)
+#: ids per engagement call, as each platform accepts them
+BATCH: dict[Platform, int] = {
+    Platform.YOUTUBE: 50,  # videos.list?id= takes at most 50 ids (youtube.md §5)
+    Platform.FACEBOOK: 50,  # ?ids= batches (facebook.md §9 "Weekly metrics job")
+    Platform.ZALO: 100,  # the adapter pages through getslice itself
+    Platform.SANDBOX: 100,
+}
+#: default number of weeks the weekly sweep looks back (proposed setting ``engagement_weeks``)
+DEFAULT_WEEKS = 8
+#: separate, slower buckets than publishing, so collection never takes a publishing token
+COLLECT_RATES: dict[Platform, Rate | None] = {
+    Platform.FACEBOOK: Rate(burst=5, per_second=1 / 10),
+    Platform.YOUTUBE: Rate(burst=5, per_second=1 / 10),
+    Platform.ZALO: Rate(burst=5, per_second=1 / 10),
+    Platform.SANDBOX: None,
+}
+
+Acquire = Callable[[Target], float]
+AdapterFactory = Callable[[Settings, Target, Credentials], Adapter]
+
+
+def week_label(moment: datetime, tz: str) -> str:
+    """ISO week of ``moment`` in the time zone ``tz``: ``2025-W18``."""
+    year, week, _ = moment.astimezone(ZoneInfo(tz)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Due:
+    """One snapshot to take."""
+
+    delivery_id: int
+    account_id: int
+    target: Target
+    remote_id: str
+    kind: str
+    slot: str
+
+
+@dataclass
+class CollectReport:
+    taken: list[tuple[int, str]] = field(default_factory=list)  # delivery id, slot
+    not_returned: list[tuple[int, str]] = field(default_factory=list)  # the platform gave no figures
+    deferred: list[str] = field(default_factory=list)  # accounts left for the next run (rate limit)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # account, error
+    followers: list[tuple[str, int]] = field(default_factory=list)
+
+
+def due_snapshots(
+    store: Store, now: datetime, *, weekly: bool = False, weeks: int = DEFAULT_WEEKS
+) -> list[Due]:
+    """Snapshots due at ``now``: milestones, and with ``weekly`` the sweep of the last ``weeks`` weeks."""
+    D, A = s.deliveries, s.accounts
+    horizon = max(MILESTONES[-1][1] + LAST_WINDOW, timedelta(weeks=weeks) if weekly else timedelta(0))
+    with store.db.read() as conn:
+        rows = conn.execute(
+            select(D.c.id, D.c.account_id, D.c.remote_id, D.c.published_at, A.c.platform, A.c.name)
+            .join(A, A.c.id == D.c.account_id)
+            .where(
+                D.c.state == State.PUBLISHED.value,
+                D.c.remote_id.is_not(None),
+                D.c.published_at.is_not(None),
+                D.c.published_at >= now - horizon,
+                D.c.published_at <= now,
+                A.c.status == "active",
+            )
+            .order_by(D.c.id)
+        ).all()
+        taken = _taken_slots(conn, [r.id for r in rows])
+    week = week_label(now, store.settings.timezone)
+    out: list[Due] = []
+    for r in rows:
+        target = Target(Platform(r.platform), r.name)
+        age = now - r.published_at
+        for i, (kind, delay) in enumerate(MILESTONES):
+            until = MILESTONES[i + 1][1] if i + 1 < len(MILESTONES) else delay + LAST_WINDOW
+            if delay <= age < until and kind not in taken.get(r.id, set()):
+                out.append(Due(r.id, r.account_id, target, r.remote_id, kind, kind))
+        slot = f"weekly:{week}"
+        if weekly and age <= timedelta(weeks=weeks) and slot not in taken.get(r.id, set()):
+            out.append(Due(r.id, r.account_id, target, r.remote_id, "weekly", slot))
+    return out
+
+
+def _taken_slots(conn: Connection, ids: list[int]) -> dict[int, set[str]]:
+    taken: dict[int, set[str]] = {}
+    for i in range(0, len(ids), 500):
+        for did, slot in conn.execute(
+            select(e.snapshots.c.delivery_id, e.snapshots.c.slot).where(
+                e.snapshots.c.delivery_id.in_(ids[i : i + 500])
+            )
+        ):
+            taken.setdefault(did, set()).add(slot)
+    return taken
+
+
+def default_adapter(settings: Settings, target: Target, credentials: Credentials) -> Adapter:
+    from publisher.publishing import build_adapter
+
+    return build_adapter(settings, target, credentials)
+
+
+def _adapter_for(
+    store: Store, account_id: int, target: Target, adapters: AdapterFactory, now: datetime
+) -> Adapter:
+    from publisher.platforms.tokens import ensure_fresh, needs_refresh
+
+    creds = store.credentials(account_id)
+    adapter = adapters(store.settings, target, creds)
+    if needs_refresh(creds, now):
+        adapter = adapters(store.settings, target, ensure_fresh(store, account_id, adapter, now=lambda: now))
+    return adapter
+
+
+def collect(
+    store: Store,
+    now: datetime | None = None,
+    *,
+    weekly: bool = False,
+    weeks: int = DEFAULT_WEEKS,
+    adapters: AdapterFactory = default_adapter,
+    acquire: Acquire | None = None,
+) -> CollectReport:
+    """Take every snapshot due at ``now``; what a platform did not answer stays due for the next run."""
+    now = now or datetime.now(UTC)
+    report = CollectReport()
+    due = due_snapshots(store, now, weekly=weekly, weeks=weeks)
+    by_account: dict[int, list[Due]] = {}
+    for item in due:
+        by_account.setdefault(item.account_id, []).append(item)
+    for account_id, items in by_account.items():
+        target = items[0].target
+        try:
+            adapter = _adapter_for(store, account_id, target, adapters, now)
+            _collect_account(store, adapter, target, items, now, acquire, report)
+        except Exception as exc:  # one account's trouble never stops the others; reported, not swallowed
+            log.warning("engagement collection failed for %s: %s", target, exc, exc_info=True)
+            report.errors.append((str(target), f"{type(exc).__name__}: {exc}"))
+    return report
+
+
+def _collect_account(
+    store: Store,
+    adapter: Adapter,
+    target: Target,
+    items: list[Due],
+    now: datetime,
+    acquire: Acquire | None,
+    report: CollectReport,
+) -> None:
+    by_remote: dict[str, list[Due]] = {}
+    for item in items:
+        by_remote.setdefault(item.remote_id, []).append(item)
+    remote_ids = list(by_remote)
+    size = BATCH.get(target.platform, 50)
+    for i in range(0, len(remote_ids), size):
+        batch = remote_ids[i : i + size]
+        if acquire is not None and acquire(target) > 0:
+            report.deferred.append(str(target))
+            return
+        metrics = adapter.fetch_engagement(batch)
+        rows: list[dict[str, Any]] = []
+        for rid in batch:
+            got = metrics.get(rid)
+            for item in by_remote[rid]:
+                if got is None:
+                    report.not_returned.append((item.delivery_id, item.slot))
+                else:
+                    rows.append(_row(item, got, now))
+        report.taken.extend((r["delivery_id"], r["slot"]) for r in _insert_snapshots(store, rows))
+
+
+def _row(item: Due, m: Metrics, now: datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": item.delivery_id,
+        "taken_at": now,
+        "kind": item.kind,
+        "slot": item.slot,
+        "remote_id": item.remote_id,
+        "views": m.views,
+        "reactions": m.reactions,
+        "comments": m.comments,
+        "shares": m.shares,
+        "raw": m.raw,
+    }
+
+
+def _insert_snapshots(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert, skipping any (delivery, slot) another collector stored first. Never updates.
+
+    One transaction for the batch; if a concurrent collector raced us (PostgreSQL unique
+    violation), row by row.
+    """
+    if not rows:
+        return []
+    try:
+        with store.db.write() as conn:
+            return _insert_new(conn, rows)
+    except IntegrityError:
+        pass
+    done: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            with store.db.write() as conn:
+                done += _insert_new(conn, [row])
+        except IntegrityError:
+            continue
+    return done
+
+
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    taken = _taken_slots(conn, sorted({r["delivery_id"] for r in rows}))
+    new = [r for r in rows if r["slot"] not in taken.get(r["delivery_id"], set())]
+    if new:
+        conn.execute(insert(e.snapshots), new)
+    return new
+
+
+# -- followers ----------------------------------------------------------------------------------
+def collect_followers(
+    store: Store,
+    now: datetime | None = None,
+    *,
+    adapters: AdapterFactory = default_adapter,
+    acquire: Acquire | None = None,
+) -> CollectReport:
+    """Followers of every active account for today (local day); the first count of a day is kept.
+
+    Adapters that can tell expose ``follower_count() -> int | None`` (Zalo does today).
+    """
+    now = now or datetime.now(UTC)
+    report = CollectReport()
+    day = now.astimezone(ZoneInfo(store.settings.timezone)).date()
+    with store.db.read() as conn:
+        have = {a for (a,) in conn.execute(select(e.followers.c.account_id).where(e.followers.c.day == day))}
+    for acct in store.accounts():
+        if acct.status != "active" or acct.id in have:
+            continue
+        target = Target(Platform(acct.platform), acct.name)
+        try:
+            adapter = _adapter_for(store, acct.id, target, adapters, now)
+            counter = getattr(adapter, "follower_count", None)
+            if counter is None:
+                continue
+            if acquire is not None and acquire(target) > 0:
+                report.deferred.append(str(target))
+                continue
+            count = counter()
+        except Exception as exc:
+            log.warning("follower count failed for %s: %s", target, exc, exc_info=True)
+            report.errors.append((str(target), f"{type(exc).__name__}: {exc}"))
+            continue
+        if count is None:
+            continue
+        if record_followers(store, acct.id, day, int(count), now):
+            report.followers.append((str(target), int(count)))
+    return report
+
+
+def record_followers(store: Store, account_id: int, day: date, count: int, now: datetime) -> bool:
+    try:
+        with store.db.write() as conn:
+            exists = conn.execute(
+                select(e.followers.c.id).where(
+                    e.followers.c.account_id == account_id, e.followers.c.day == day
+                )
+            ).first()
+            if exists is not None:
+                return False
+            conn.execute(
+                insert(e.followers).values(
+                    account_id=account_id, day=day, followers_count=count, taken_at=now
+                )
+            )
+            return True
+    except IntegrityError:
+        return False
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+class _Prefixed:
+    """The same buckets under other keys: collection tokens never come out of publishing's."""
+
+    def __init__(self, buckets: Buckets, prefix: str = "collect:") -> None:
+        self.buckets = buckets
+        self.prefix = prefix
+
+    def take(self, key: str, rate: Rate) -> float:
+        return self.buckets.take(self.prefix + key, rate)
+
+    def drain(self, key: str, rate: Rate, seconds: float) -> None:
+        self.buckets.drain(self.prefix + key, rate, seconds)
+
+
+def collect_limiter(settings: Settings, store: Store) -> Acquire:
+    """The ``acquire`` callable for workers: publishing's bucket backend, separate keys and rates."""
+    from publisher.ratelimit import limiter_for
+
+    base = limiter_for(settings, store.db)
+    limiter = Limiter(_Prefixed(base.buckets), account_rates=COLLECT_RATES, app_rates=COLLECT_RATES)
+    return limiter.acquire
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def snapshots(
+    store: Store, since: datetime | None = None, until: datetime | None = None, account: Target | None = None
+) -> list[Any]:
+    """Snapshots with their post and account, oldest first."""
+    S, D, P, A = e.snapshots, s.deliveries, s.posts, s.accounts
+    q = (
+        select(S, P.c.key, P.c.title, P.c.campaign, A.c.platform, A.c.name, D.c.remote_url)
+        .join(D, D.c.id == S.c.delivery_id)
+        .join(P, P.c.id == D.c.post_id)
+        .join(A, A.c.id == D.c.account_id)
+        .order_by(S.c.taken_at, S.c.id)
+    )
+    if since is not None:
+        q = q.where(S.c.taken_at >= since)
+    if until is not None:
+        q = q.where(S.c.taken_at < until)
+    if account is not None:
+        q = q.where(A.c.platform == account.platform.value, A.c.name == account.name)
+    with store.db.read() as conn:
+        return list(conn.execute(q))

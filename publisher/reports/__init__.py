@@ -1,0 +1,1 @@
+"""Reports an officer reads: the weekly review (``weekly``) and its renderings (CSV, XLSX, HTML)."""

@@ -1,0 +1,63 @@
+"""The weekly report as an XLSX workbook: one sheet per section, numbers as numbers (officers sum them)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from publisher.reports.weekly import WeeklyReport
+
+#: sheet names: at most 31 characters, none of []:*?/\
+SHEET_KEYS = {
+    "status": ("Tình hình đăng", "Publishing"),
+    "deliveries": ("Lượt đăng", "Deliveries"),
+    "posts": ("Tương tác theo bài", "Per post"),
+    "platforms": ("Theo nền tảng", "Per platform"),
+    "top": ("Bài nổi bật", "Top posts"),
+    "campaigns": ("Chiến dịch", "Campaigns"),
+    "followers": ("Người theo dõi", "Followers"),
+}
+
+
+def sheet_name(key: str) -> str:
+    from publisher.i18n import language
+
+    vi, en = SHEET_KEYS.get(key, (key, key))
+    return (en if language() == "en" else vi)[:31]
+
+
+def render_xlsx(report: WeeklyReport) -> bytes:
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    bold = Font(bold=True)
+    for section in report.sections:
+        ws = wb.create_sheet(sheet_name(section.key))
+        ws.append([section.title])
+        ws["A1"].font = Font(bold=True, size=13)
+        ws.append(section.columns)
+        for cell in ws[2]:
+            cell.font = bold
+        for row in section.rows:
+            ws.append(list(row))
+            if section.link_column is not None:
+                link = row[section.link_column]
+                if link:
+                    cell = ws.cell(row=ws.max_row, column=section.link_column + 1)
+                    cell.hyperlink = str(link)
+                    cell.style = "Hyperlink"
+        for idx, col in enumerate(section.columns, start=1):
+            width = max(
+                [len(str(col))] + [len(str(r[idx - 1])) for r in section.rows if r[idx - 1] is not None]
+            )
+            ws.column_dimensions[get_column_letter(idx)].width = min(60, max(10, width + 2))
+        ws.freeze_panes = "A3"
+    wb.properties.title = report.title
+    wb.properties.creator = "publisher"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,492 @@
+"""The weekly review: what went out, what it reached, as sections of plain numbers.
+
+A week is an ISO week in the officer's time zone (``settings.timezone``), Monday 00:00 to the
+next Monday 00:00. The figures of a week are those of the posts **published in that week**, as of
+the end of that week (the latest snapshot taken before it ended); the previous week is computed the
+same way, so "change" compares like with like. A figure no platform reported stays ``None`` (shown
+as "—", an empty cell in CSV and XLSX), never 0.
+
+Sections (each a :class:`Section`, rendered as a table, a CSV block, an XLSX sheet, an HTML table):
+``status`` (per platform: due, published, late, missed, failed, needs re-authorisation),
+``deliveries`` (each delivery due in the week, with its link), ``posts`` (engagement per post),
+``platforms`` (per platform and metric: this week, previous week, change), ``top`` (top posts by
+views), ``campaigns`` (totals per campaign), ``followers`` (per account: end of week, end of
+previous week, change).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+
+from publisher.core.states import State, label
+from publisher.errors import UserError
+from publisher.i18n import msg, register, t
+from publisher.store import schema as s
+from publisher.store import schema_engagement as e
+from publisher.store.repo import Store
+
+register(
+    {
+        "report.bad_week": (
+            "Tuần “{week}” không hợp lệ; viết theo dạng 2025-W18 (năm-W số tuần).",
+            "Week “{week}” is not valid; write it as 2025-W18 (year-W week number).",
+        ),
+        "report.title": ("Báo cáo tuần {week} ({start} – {end})", "Weekly report {week} ({start} – {end})"),
+        "report.generated": ("Lập lúc {at}", "Generated at {at}"),
+        "report.note": (
+            "Số liệu tương tác là của các bài đăng trong tuần, tính đến cuối tuần; “—” là không có số "
+            "liệu (nền tảng không cung cấp, hoặc không có bài để so sánh). So sánh với các bài đăng tuần trước, tính đến cuối tuần trước.",
+            "Engagement figures are those of the posts published in the week, as of the end of the "
+            "week; “—” means no figure (the platform does not report it, or there is nothing to compare). Compared with the posts of the "
+            "previous week, as of the end of that week.",
+        ),
+        "report.section.status": ("Tình hình đăng bài theo nền tảng", "Publishing by platform"),
+        "report.section.deliveries": ("Danh sách lượt đăng trong tuần", "Deliveries of the week"),
+        "report.section.posts": ("Tương tác theo bài", "Engagement per post"),
+        "report.section.platforms": (
+            "Tương tác theo nền tảng, so với tuần trước",
+            "Engagement per platform vs previous week",
+        ),
+        "report.section.top": ("Bài nổi bật", "Top posts"),
+        "report.section.campaigns": ("Tổng theo chiến dịch", "Totals per campaign"),
+        "report.section.followers": ("Người theo dõi", "Followers"),
+        "report.col.platform": ("Nền tảng", "Platform"),
+        "report.col.account": ("Tài khoản", "Account"),
+        "report.col.due": ("Đến hạn", "Due"),
+        "report.col.published": ("Đã đăng", "Published"),
+        "report.col.late": ("Đăng muộn", "Late"),
+        "report.col.missed": ("Lỡ giờ", "Missed"),
+        "report.col.failed": ("Thất bại", "Failed"),
+        "report.col.needs_reauth": ("Chờ đăng nhập lại", "Needs re-auth"),
+        "report.col.due_at": ("Giờ hẹn", "Due at"),
+        "report.col.published_at": ("Giờ đăng", "Published at"),
+        "report.col.post": ("Mã bài", "Post id"),
+        "report.col.title": ("Tiêu đề", "Title"),
+        "report.col.campaign": ("Chiến dịch", "Campaign"),
+        "report.col.state": ("Trạng thái", "Status"),
+        "report.col.link": ("Liên kết", "Link"),
+        "report.col.views": ("Lượt xem", "Views"),
+        "report.col.reactions": ("Lượt thích/cảm xúc", "Reactions"),
+        "report.col.comments": ("Bình luận", "Comments"),
+        "report.col.shares": ("Chia sẻ", "Shares"),
+        "report.col.posts": ("Số bài", "Posts"),
+        "report.col.deliveries": ("Số lượt đăng", "Deliveries"),
+        "report.col.metric": ("Chỉ số", "Metric"),
+        "report.col.this_week": ("Tuần này", "This week"),
+        "report.col.previous_week": ("Tuần trước", "Previous week"),
+        "report.col.change": ("Thay đổi", "Change"),
+        "report.col.change_pct": ("Thay đổi (%)", "Change (%)"),
+        "report.col.rank": ("Hạng", "Rank"),
+        "report.col.followers_end": ("Cuối tuần này", "End of this week"),
+        "report.col.followers_prev": ("Cuối tuần trước", "End of previous week"),
+        "report.all_platforms": ("Tất cả", "All"),
+        "report.no_campaign": ("(không thuộc chiến dịch)", "(no campaign)"),
+        "report.platform.facebook": ("Facebook", "Facebook"),
+        "report.platform.youtube": ("YouTube", "YouTube"),
+        "report.platform.zalo": ("Zalo OA", "Zalo OA"),
+        "report.platform.sandbox": ("Thử nghiệm", "Sandbox"),
+    }
+)
+
+#: published more than this after the due time counts as "late"
+LATE_AFTER = timedelta(minutes=10)
+TOP_N = 5
+METRICS = ("views", "reactions", "comments", "shares")
+WEEK_RE = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Week:
+    label: str
+    monday: date
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
+
+    @classmethod
+    def parse(cls, text: str, tz: str) -> Week:
+        m = WEEK_RE.match(text or "")
+        if not m:
+            raise UserError(msg("report.bad_week", week=text))
+        try:
+            monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        except ValueError:
+            raise UserError(msg("report.bad_week", week=text)) from None
+        return cls.of(monday, tz)
+
+    @classmethod
+    def of(cls, day: date, tz: str) -> Week:
+        monday = day - timedelta(days=day.weekday())
+        zone = ZoneInfo(tz)
+        start = datetime.combine(monday, time(0), zone).astimezone(UTC)
+        end = datetime.combine(monday + timedelta(days=7), time(0), zone).astimezone(UTC)
+        year, week, _ = monday.isocalendar()
+        return cls(f"{year}-W{week:02d}", monday, start, end)
+
+    @classmethod
+    def last_complete(cls, now: datetime, tz: str) -> Week:
+        today = now.astimezone(ZoneInfo(tz)).date()
+        return cls.of(today - timedelta(days=7), tz)
+
+    def previous(self, tz: str) -> Week:
+        return Week.of(self.monday - timedelta(days=7), tz)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]  # cells: int, float, str or None; datetimes already as local text
+    link_column: int | None = None
+
+
+@dataclass
+class WeeklyReport:
+    week: Week
+    previous: Week
+    timezone: str
+    generated_at: datetime
+    sections: list[Section]
+    charts: dict[str, Any] = field(default_factory=dict)  # data the charts are drawn from
+
+    @property
+    def title(self) -> str:
+        last = self.week.monday + timedelta(days=6)
+        return t(
+            "report.title",
+            week=self.week.label,
+            start=self.week.monday.strftime("%d/%m/%Y"),
+            end=last.strftime("%d/%m/%Y"),
+        )
+
+    def section(self, key: str) -> Section:
+        return next(sec for sec in self.sections if sec.key == key)
+
+
+def total(values: list[int | None]) -> int | None:
+    """Sum of the known values; ``None`` when no value is known (never 0 for "not reported")."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def change(now: int | None, before: int | None) -> tuple[int | None, float | None]:
+    if now is None or before is None:
+        return None, None
+    pct = round((now - before) * 100.0 / before, 1) if before else None
+    return now - before, pct
+
+
+def platform_name(platform: str) -> str:
+    return t(f"report.platform.{platform}")
+
+
+def _local(value: datetime | None, tz: str) -> str | None:
+    return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M") if value else None
+
+
+def _latest_snapshots(store: Store, ids: list[int], before: dict[int, datetime]) -> dict[int, Any]:
+    """For each delivery id, its latest snapshot taken before ``before[id]``."""
+    out: dict[int, Any] = {}
+    if not ids:
+        return out
+    S = e.snapshots
+    with store.db.read() as conn:
+        for i in range(0, len(ids), 500):
+            for row in conn.execute(
+                select(S).where(S.c.delivery_id.in_(ids[i : i + 500])).order_by(S.c.taken_at, S.c.id)
+            ):
+                if row.taken_at < before[row.delivery_id]:
+                    out[row.delivery_id] = row
+    return out
+
+
+def build(store: Store, week: Week, now: datetime | None = None) -> WeeklyReport:
+    tz = store.settings.timezone
+    now = now or datetime.now(UTC)
+    prev = week.previous(tz)
+    D, P, A = s.deliveries, s.posts, s.accounts
+    with store.db.read() as conn:
+        rows = conn.execute(
+            select(D, P.c.key, P.c.title, P.c.campaign, A.c.platform, A.c.name)
+            .join(P, P.c.id == D.c.post_id)
+            .join(A, A.c.id == D.c.account_id)
+            .where(
+                or_(
+                    and_(D.c.due_at >= prev.start, D.c.due_at < week.end),
+                    and_(D.c.published_at >= prev.start, D.c.published_at < week.end),
+                )
+            )
+            .order_by(D.c.due_at, P.c.key, A.c.platform, A.c.name)
+        ).all()
+        accounts = conn.execute(
+            select(A).where(A.c.status != "disabled").order_by(A.c.platform, A.c.name)
+        ).all()
+        last_day, prev_last_day = week.monday + timedelta(days=6), prev.monday + timedelta(days=6)
+        follower_rows = conn.execute(
+            select(e.followers).where(e.followers.c.day <= last_day).order_by(e.followers.c.day)
+        ).all()
+
+    def published_in(r: Any, w: Week) -> bool:
+        return (
+            r.state == State.PUBLISHED.value
+            and r.published_at is not None
+            and w.start <= r.published_at < w.end
+        )
+
+    this_pub = [r for r in rows if published_in(r, week)]
+    prev_pub = [r for r in rows if published_in(r, prev)]
+    before = {r.id: week.end for r in this_pub} | {r.id: prev.end for r in prev_pub}
+    snaps = _latest_snapshots(store, list(before), before)
+
+    def figures(r: Any) -> list[int | None]:
+        snap = snaps.get(r.id)
+        return [getattr(snap, m) if snap is not None else None for m in METRICS]
+
+    due_rows = [
+        r
+        for r in rows
+        if week.start <= r.due_at < week.end and r.state not in (State.CANCELLED.value, State.DRAFT.value)
+    ]
+    platforms = sorted({r.platform for r in rows} | {a.platform for a in accounts})
+
+    # -- status per platform
+    status_rows: list[list[Any]] = []
+    for plat in platforms:
+        mine = [r for r in due_rows if r.platform == plat]
+        if not mine:
+            continue
+        pub = [r for r in mine if r.state == State.PUBLISHED.value]
+        late = [r for r in pub if r.published_at and r.published_at - r.due_at > LATE_AFTER]
+        status_rows.append(
+            [
+                platform_name(plat),
+                len(mine),
+                len(pub),
+                len(late),
+                sum(r.state == State.MISSED.value for r in mine),
+                sum(r.state == State.FAILED.value for r in mine),
+                sum(r.state == State.NEEDS_REAUTH.value for r in mine),
+            ]
+        )
+    if status_rows:
+        status_rows.append(
+            [t("report.all_platforms"), *[sum(row[i] for row in status_rows) for i in range(1, 7)]]
+        )
+    status = Section(
+        "status",
+        t("report.section.status"),
+        [
+            t("report.col.platform"),
+            t("report.col.due"),
+            t("report.col.published"),
+            t("report.col.late"),
+            t("report.col.missed"),
+            t("report.col.failed"),
+            t("report.col.needs_reauth"),
+        ],
+        status_rows,
+    )
+
+    # -- deliveries of the week
+    deliveries = Section(
+        "deliveries",
+        t("report.section.deliveries"),
+        [
+            t("report.col.due_at"),
+            t("report.col.post"),
+            t("report.col.title"),
+            t("report.col.account"),
+            t("report.col.state"),
+            t("report.col.published_at"),
+            t("report.col.link"),
+        ],
+        [
+            [
+                _local(r.due_at, tz),
+                r.key,
+                r.title,
+                f"{r.platform}/{r.name}",
+                label(r.state),
+                _local(r.published_at, tz),
+                r.remote_url,
+            ]
+            for r in due_rows
+        ],
+        link_column=6,
+    )
+
+    # -- engagement per post
+    metric_cols = [t(f"report.col.{m}") for m in METRICS]
+    posts = Section(
+        "posts",
+        t("report.section.posts"),
+        [
+            t("report.col.published_at"),
+            t("report.col.post"),
+            t("report.col.title"),
+            t("report.col.account"),
+            *metric_cols,
+            t("report.col.link"),
+        ],
+        [
+            [_local(r.published_at, tz), r.key, r.title, f"{r.platform}/{r.name}", *figures(r), r.remote_url]
+            for r in sorted(this_pub, key=lambda r: (r.published_at, r.key, r.platform, r.name))
+        ],
+        link_column=8,
+    )
+
+    # -- per platform vs previous week
+    def sums(pub: list[Any], plat: str | None) -> dict[str, int | None]:
+        mine = [r for r in pub if plat is None or r.platform == plat]
+        out: dict[str, int | None] = {"posts": len(mine)}
+        for i, m in enumerate(METRICS):
+            out[m] = total([figures(r)[i] for r in mine])
+        return out
+
+    plat_rows: list[list[Any]] = []
+    chart_views: dict[str, tuple[int | None, int | None]] = {}
+    for plat in [*platforms, None]:
+        cur, old = sums(this_pub, plat), sums(prev_pub, plat)
+        if plat is not None and not cur["posts"] and not old["posts"]:
+            continue
+        name = platform_name(plat) if plat else t("report.all_platforms")
+        for m in ("posts", *METRICS):
+            diff, pct = change(cur[m], old[m])
+            plat_rows.append([name, t(f"report.col.{m}"), cur[m], old[m], diff, pct])
+        if plat is not None:
+            chart_views[name] = (cur["views"], old["views"])
+    per_platform = Section(
+        "platforms",
+        t("report.section.platforms"),
+        [
+            t("report.col.platform"),
+            t("report.col.metric"),
+            t("report.col.this_week"),
+            t("report.col.previous_week"),
+            t("report.col.change"),
+            t("report.col.change_pct"),
+        ],
+        plat_rows,
+    )
+
+    # -- top posts by views, then reactions
+    def rank_key(r: Any) -> tuple[int, int, str]:
+        views, reactions = figures(r)[0], figures(r)[1]
+        return (-(views if views is not None else -1), -(reactions if reactions is not None else -1), r.key)
+
+    ranked = sorted([r for r in this_pub if any(v is not None for v in figures(r))], key=rank_key)[:TOP_N]
+    top = Section(
+        "top",
+        t("report.section.top"),
+        [
+            t("report.col.rank"),
+            t("report.col.post"),
+            t("report.col.title"),
+            t("report.col.account"),
+            *metric_cols,
+            t("report.col.link"),
+        ],
+        [
+            [i + 1, r.key, r.title, f"{r.platform}/{r.name}", *figures(r), r.remote_url]
+            for i, r in enumerate(ranked)
+        ],
+        link_column=8,
+    )
+
+    # -- per campaign
+    camp_rows: list[list[Any]] = []
+    for camp in sorted({r.campaign or "" for r in this_pub}, key=lambda c: (c == "", c)):
+        mine = [r for r in this_pub if (r.campaign or "") == camp]
+        camp_rows.append(
+            [
+                camp or t("report.no_campaign"),
+                len({r.post_id for r in mine}),
+                len(mine),
+                *[total([figures(r)[i] for r in mine]) for i in range(len(METRICS))],
+            ]
+        )
+    campaigns = Section(
+        "campaigns",
+        t("report.section.campaigns"),
+        [t("report.col.campaign"), t("report.col.posts"), t("report.col.deliveries"), *metric_cols],
+        camp_rows,
+    )
+
+    # -- followers
+    latest: dict[int, int] = {}
+    latest_prev: dict[int, int] = {}
+    for f in follower_rows:
+        latest[f.account_id] = f.followers_count
+        if f.day <= prev_last_day:
+            latest_prev[f.account_id] = f.followers_count
+    fol_rows: list[list[Any]] = []
+    for a in accounts:
+        if a.id not in latest:
+            continue
+        cur_f, old_f = latest.get(a.id), latest_prev.get(a.id)
+        diff, pct = change(cur_f, old_f)
+        fol_rows.append([f"{a.platform}/{a.name}", cur_f, old_f, diff, pct])
+    followers = Section(
+        "followers",
+        t("report.section.followers"),
+        [
+            t("report.col.account"),
+            t("report.col.followers_end"),
+            t("report.col.followers_prev"),
+            t("report.col.change"),
+            t("report.col.change_pct"),
+        ],
+        fol_rows,
+    )
+
+    charts = {
+        "views": chart_views,
+        "status": {row[0]: row[2:7] for row in status_rows[:-1]},
+        "top": [(f"{row[1]} ({row[3]})", row[4]) for row in top.rows if row[4] is not None],
+        "followers": {row[0]: (row[1], row[2]) for row in fol_rows},
+    }
+    return WeeklyReport(
+        week, prev, tz, now, [status, deliveries, posts, per_platform, top, campaigns, followers], charts
+    )
+
+
+def reports_dir(store: Store) -> Path:
+    return store.settings.data_dir / "reports"
+
+
+def write(report: WeeklyReport, fmt: str, out: Path) -> Path:
+    """Write ``report`` as ``fmt`` (csv, xlsx, html) to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        from publisher.reports.render_csv import render_csv
+
+        out.write_text(render_csv(report), encoding="utf-8-sig")  # BOM: Excel opens Vietnamese text right
+    elif fmt == "xlsx":
+        from publisher.reports.render_xlsx import render_xlsx
+
+        out.write_bytes(render_xlsx(report))
+    elif fmt == "html":
+        from publisher.reports.render_html import render_html
+
+        out.write_text(render_html(report), encoding="utf-8")
+    else:
+        raise ValueError(fmt)
+    return out
+
+
+def write_automatic(
+    store: Store, now: datetime | None = None, formats: tuple[str, ...] = ("html", "xlsx")
+) -> list[Path]:
+    """The Monday-morning report of the last complete week into ``<data dir>/reports/``."""
+    now = now or datetime.now(UTC)
+    week = Week.last_complete(now, store.settings.timezone)
+    report = build(store, week, now)
+    folder = reports_dir(store)
+    return [write(report, fmt, folder / f"bao-cao-tuan-{week.label}.{fmt}") for fmt in formats]
