@@ -578,3 +578,11 @@ def test_reconcile_after_an_unanswered_reel_finish_asks_before_finishing_again(r
     again = adapter.reconcile(fb_delivery(resume_state=state))
     assert again.outcome is Outcome.PENDING and again.resume_state["phase"] == "finish"
     assert not any(c.request.method == "POST" for c in rsps.calls)
+
+
+def test_page_followers(rsps, adapter) -> None:
+    rsps.get(f"{G}/{PAGE}", json={"followers_count": 5321, "id": PAGE})
+    assert adapter.follower_count() == 5321
+    assert rsps.calls[-1].request.params == {"fields": "followers_count"}
+    rsps.replace("GET", f"{G}/{PAGE}", json={"id": PAGE})
+    assert adapter.follower_count() is None

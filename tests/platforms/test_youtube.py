@@ -604,3 +604,12 @@ def test_code_exchange_needs_a_refresh_token(rsps) -> None:
     rsps.replace(responses.POST, "https://oauth2.googleapis.com/token", json={"access_token": "ya29.B"})
     with pytest.raises(AuthExpired):
         connect.youtube_finish(settings, requests.Session(), "4/CODE", now=NOW)
+
+
+def test_channel_subscribers_none_when_hidden(rsps, adapter) -> None:
+    rsps.get(f"{API}/channels", json={"items": [{"id": "UC1", "statistics": {"subscriberCount": "812",
+                                                                              "hiddenSubscriberCount": False}}]})
+    assert adapter.follower_count() == 812
+    assert rsps.calls[-1].request.params == {"part": "statistics", "mine": "true"}
+    rsps.replace("GET", f"{API}/channels", json={"items": [{"id": "UC1", "statistics": {"hiddenSubscriberCount": True}}]})
+    assert adapter.follower_count() is None

@@ -228,6 +228,13 @@ class FacebookPageAdapter(Adapter):
                 )
         return out
 
+    def follower_count(self) -> int | None:
+        """Followers of the Page (``GET /{page-id}?fields=followers_count``); None when not returned."""
+        body, failure = self.graph.call("GET", self.page, params={"fields": "followers_count"})
+        if failure or body is None or not isinstance(body.get("followers_count"), int):
+            return None
+        return int(body["followers_count"])
+
     def _views(
         self, remote_id: str, metrics: tuple[str, ...], is_video: bool
     ) -> tuple[int | None, dict[str, Any]]:

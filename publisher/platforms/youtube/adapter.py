@@ -449,6 +449,18 @@ class YouTubeAdapter(Adapter):
         return auth.refresh(self.settings, self.http, credentials, self.clock())
 
     # -- engagement -----------------------------------------------------------------------
+    def follower_count(self) -> int | None:
+        """Subscribers of the channel (``channels.list?part=statistics&mine=true``); None when hidden."""
+        body, failure = self._api("GET", "channels", "channels.list", params={"part": "statistics", "mine": "true"})
+        if failure or body is None:
+            return None
+        for item in body.get("items") or []:
+            stats = item.get("statistics") or {}
+            if stats.get("hiddenSubscriberCount") or "subscriberCount" not in stats:
+                return None
+            return int(stats["subscriberCount"])
+        return None
+
     def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
         out: dict[str, Metrics] = {}
         for i in range(0, len(remote_ids), 50):
