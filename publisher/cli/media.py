@@ -15,7 +15,6 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from assets.prepare import RenderOptions, check, prepare
 from assets.presets import PRESETS, ImagePreset, VideoPreset
 from publisher.cli.common import bi, console, emit_json, handle_errors, settings, table
 from publisher.errors import UserError
@@ -35,6 +34,7 @@ register(
         "cli.media.layout.vertical-blur": ("dọc, nền mờ", "vertical, blurred fill"),
         "cli.media.layout.fit": ("tối đa", "at most"),
         "cli.media.limit.bytes": ("≤ {mb} MB", "≤ {mb} MB"),
+        "cli.media.limit.gb": ("≤ {gb} GB", "≤ {gb} GB"),
         "cli.media.limit.duration": ("{min}–{max} giây", "{min}–{max} s"),
         "cli.media.check_head": ("{name} cho {preset}:", "{name} for {preset}:"),
         "cli.media.info_video": (
@@ -77,8 +77,12 @@ def _mb(n: int | None) -> str:
     return "—" if n is None else f"{n / 1_000_000:.2f}".rstrip("0").rstrip(".")
 
 
+def _size_text(n: int) -> str:
+    return t("cli.media.limit.gb", gb=f"{n / 1e9:g}") if n >= 10**9 else t("cli.media.limit.bytes", mb=_mb(n))
+
+
 def _limits_text(preset: ImagePreset | VideoPreset) -> str:
-    parts = [t("cli.media.limit.bytes", mb=_mb(preset.max_bytes))] if preset.max_bytes else []
+    parts = [_size_text(preset.max_bytes)] if preset.max_bytes else []
     if isinstance(preset, VideoPreset) and preset.max_duration:
         parts.append(
             t("cli.media.limit.duration", min=f"{preset.min_duration or 0:g}", max=f"{preset.max_duration:g}")
@@ -180,6 +184,8 @@ def presets_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help=bi("In dạng JSON.", "Print JSON."))
 @handle_errors
 def check_command(file: Path, preset_name: str, start: float, as_json: bool) -> None:
+    from assets.prepare import RenderOptions, check  # Pillow and friends load only when needed
+
     media_settings = settings().media
     report = check(file, preset_name, options=RenderOptions(start=start), media=media_settings)
     if as_json:
@@ -296,6 +302,8 @@ def render_command(
     thumbnail_at: float | None,
     cache_dir: Path | None,
 ) -> None:
+    from assets.prepare import RenderOptions, prepare
+
     if out.exists() and not force:
         raise UserError(msg("cli.media.out_exists", path=str(out)))
     cfg = settings()

@@ -10,6 +10,12 @@ from PIL import Image, ImageDraw
 GPS_IFD = 0x8825
 
 
+def rgb(im: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int]:
+    """One pixel as (r, g, b), typed."""
+    r, g, b = im.convert("RGB").getpixel(xy)  # type: ignore[misc]
+    return int(r), int(g), int(b)
+
+
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args], check=True)
 

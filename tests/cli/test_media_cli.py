@@ -1,0 +1,129 @@
+"""``publisher media presets | check | render``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from assets.presets import PRESETS
+from assets.probe import probe_video
+from publisher.cli.media import COMMANDS, media
+from publisher.i18n import set_language
+from tests.assets import media_factory as mf
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(media, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_commands_are_exposed() -> None:
+    assert [c.name for c in COMMANDS] == ["media"]
+    assert {"presets", "check", "render"} <= set(media.commands)
+
+
+def test_presets_lists_every_name() -> None:
+    code, out = run("presets")
+    assert code == 0
+    for name in PRESETS:
+        assert name in out
+    code, out = run("presets", "--json")
+    assert {p["name"] for p in json.loads(out)} == set(PRESETS)
+
+
+def test_check_a_photo_says_gps_will_be_removed(tmp_path: Path) -> None:
+    src = mf.photo(tmp_path / "anh.jpg", (400, 300))
+    code, out = run("check", str(src), "--for", "zalo-cover")
+    assert code == 0
+    assert "GPS" in out and "1280×720" in out
+    assert "Đã xoá siêu dữ liệu" in out
+
+
+def test_check_a_clip_too_short_for_a_reel_exits_2(tmp_path: Path) -> None:
+    src = mf.clip(tmp_path / "ngan.mp4", seconds=2)
+    code, out = run("check", str(src), "--for", "facebook-reel")
+    assert code == 2
+    assert "ít nhất 3 giây" in out and "Không xử lý được" in out
+    code, out = run("check", str(src), "--for", "facebook-reel", "--json")
+    data = json.loads(out)
+    assert code == 2 and data["blocked"] and "short" in {p["code"] for p in data["problems"]}
+
+
+def test_check_in_english(tmp_path: Path) -> None:
+    src = mf.clip(tmp_path / "clip.mp4", seconds=4)
+    set_language("en")
+    code, out = run("check", str(src), "--for", "facebook-reel")
+    assert code == 0
+    assert "Audio sample rate is 44100 Hz; 48000 Hz needed." in out
+    assert "vertical 1080×1920 frame" in out
+
+
+def test_render_a_reel_with_a_progress_bar(tmp_path: Path) -> None:
+    src = mf.clip(tmp_path / "clip.mp4", seconds=3)
+    out_file = tmp_path / "out" / "reel.mp4"
+    code, out = run(
+        "render", str(src), "--preset", "facebook-reel", "--out", str(out_file),
+        "--title", "Kỷ niệm 80 năm Cách mạng Tháng Tám", "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "100%" in out and "reel.mp4" in out
+    info = probe_video(out_file)
+    assert (info.width, info.height, info.audio_rate) == (1080, 1920, 48_000)
+
+
+def test_render_a_cover_with_a_banner_and_focus(tmp_path: Path) -> None:
+    src = mf.photo(tmp_path / "anh.jpg", (1600, 1200))
+    out_file = tmp_path / "bia.jpg"
+    code, out = run(
+        "render", str(src), "--preset", "zalo-cover", "--out", str(out_file), "--banner", "Ngày hội Đại đoàn kết",
+        "--focus", "0.5,0.2", "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert code == 0, out
+    with Image.open(out_file) as im:
+        assert im.size == (1280, 720) and dict(im.getexif()) == {}
+    assert out_file.stat().st_size <= 1_000_000
+    # the same again comes from the cache
+    code, out = run(
+        "render", str(src), "--preset", "zalo-cover", "--out", str(out_file), "--force", "--banner",
+        "Ngày hội Đại đoàn kết", "--focus", "0.5,0.2", "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert code == 0 and "bộ nhớ đệm" in out
+
+
+def test_render_never_overwrites_without_force(tmp_path: Path) -> None:
+    src = mf.photo(tmp_path / "anh.jpg")
+    out_file = tmp_path / "bia.jpg"
+    out_file.write_bytes(b"keep me")
+    code, out = run("render", str(src), "--preset", "zalo-cover", "--out", str(out_file))
+    assert code == 2 and "--force" in out
+    assert out_file.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("focus", ["2,0.5", "abc", "0.5"])
+def test_render_rejects_a_bad_focus(tmp_path: Path, focus: str) -> None:
+    src = mf.photo(tmp_path / "anh.jpg")
+    code, out = run(
+        "render", str(src), "--preset", "zalo-cover", "--out", str(tmp_path / "o.jpg"), "--focus", focus
+    )
+    assert code == 2 and "--focus" in out
+
+
+def test_render_a_corrupt_file_exits_2_with_a_message(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    code, out = run(
+        "render", str(bad), "--preset", "facebook-reel", "--out", str(tmp_path / "o.mp4"),
+        "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert code == 2
+    assert "hong.mp4" in out and "Không đọc được" in out
+    assert not (tmp_path / "o.mp4").exists()
