@@ -22,6 +22,8 @@ from publisher.i18n import msg, register, t
 
 register(
     {
+        "media.prepared": ("Đã chuẩn bị xong cho {target}.", "Ready for {target}."),
+        "media.prepare_failed": ("Không chuẩn bị được cho {target}: {reason}", "Cannot prepare for {target}: {reason}"),
         "cli.media.presets_title": ("Các mẫu xử lý ảnh và video", "Media presets"),
         "cli.media.col.name": ("Tên", "Name"),
         "cli.media.col.platform": ("Nền tảng", "Platform"),
@@ -335,6 +337,46 @@ def render_command(
     if result.cached:
         line += " " + t("cli.media.cached")
     console.print(line, markup=False)
+
+
+@media.command(
+    "prepare",
+    help=bi(
+        "Chuẩn bị ngay mọi ảnh, video của một bài cho từng nền tảng (có thanh tiến độ).",
+        "Render every photo and clip of a post for each of its platforms now (with progress).",
+    ),
+)
+@click.argument("ref")
+@handle_errors
+def prepare_command(ref: str) -> None:
+    from publisher.media_prep import prepare_delivery
+    from publisher.store import Store
+
+    cfg = settings()
+    store = Store(cfg)
+    store.init()
+    with store.db.read() as conn:
+        rows = store.resolve(conn, ref)
+    failed = 0
+    for r in rows:
+        label = f"{r.key} → {r.platform}/{r.name}"
+        with progress_bar(label) as update:
+
+            def step(fraction: float, text: str, label: str = label, update: Callable[..., None] = update) -> None:
+                update(fraction, f"{label}: {text}")
+
+            report = prepare_delivery(store, r.id, cfg, step)
+        if report.ok:
+            notes = (report.media or {}).get("notes") or []
+            console.print(t("media.prepared", target=f"{r.platform}/{r.name}"), markup=False)
+            for note in notes:
+                console.print(f"  • {note}", markup=False)
+        else:
+            failed += 1
+            console.print(t("media.prepare_failed", target=f"{r.platform}/{r.name}", reason=report.error),
+                          style="red", markup=False)
+    if failed:
+        raise SystemExit(2)
 
 
 COMMANDS: list[click.Command] = [media]

@@ -7,9 +7,11 @@ Either way a delivery is claimed by exactly one claimer, however many run at onc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, select, update
 
 from publisher.core.states import State, check_transition
 from publisher.store import schema as s
@@ -18,9 +20,17 @@ from publisher.store.db import Database
 D = s.deliveries
 
 
-def _claim(
-    conn: Connection, db: Database, where: list, values: dict, limit: int, order: list
-) -> list[int]:
+@contextmanager
+def _tx(db: Database, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's transaction when given (one commit per dispatcher tick), else a new one."""
+    if conn is not None:
+        yield conn
+        return
+    with db.write() as own:
+        yield own
+
+
+def _claim(conn: Connection, db: Database, where: list, values: dict, limit: int, order: list) -> list[int]:
     sub = select(D.c.id).where(*where).order_by(*order).limit(limit)
     if not db.is_sqlite:
         sub = sub.with_for_update(skip_locked=True)
@@ -29,39 +39,51 @@ def _claim(
 
 
 def claim_due(
-    db: Database, now: datetime, worker: str, lease_seconds: int, limit: int = 100
+    db: Database,
+    now: datetime,
+    worker: str,
+    lease_seconds: int,
+    limit: int = 100,
+    conn: Connection | None = None,
 ) -> list[int]:
     """Claim scheduled deliveries whose time has come (within their grace window), and due retries."""
     check_transition(State.SCHEDULED, State.CLAIMED)
     check_transition(State.RETRY_WAIT, State.CLAIMED)
     lease = now + timedelta(seconds=lease_seconds)
     values = dict(state=State.CLAIMED.value, lease_until=lease, claimed_by=worker, updated_at=now)
-    with db.write() as conn:
+    with _tx(db, conn) as conn:
         if conn.execute(select(s.meta.c.key).where(s.meta.c.key == "pause")).first() is not None:
             return []
         ids = _claim(
-            conn, db,
+            conn,
+            db,
             [D.c.state == State.SCHEDULED.value, D.c.due_at <= now, D.c.deadline >= now],
-            values, limit, [D.c.due_at, D.c.id],
+            values,
+            limit,
+            [D.c.due_at, D.c.id],
         )
         if len(ids) < limit:
             ids += _claim(
-                conn, db,
+                conn,
+                db,
                 [D.c.state == State.RETRY_WAIT.value, D.c.next_attempt_at <= now, D.c.deadline >= now],
-                values, limit - len(ids), [D.c.next_attempt_at, D.c.id],
+                values,
+                limit - len(ids),
+                [D.c.next_attempt_at, D.c.id],
             )
     return sorted(ids)
 
 
-def mark_missed(db: Database, now: datetime) -> list[int]:
+def mark_missed(db: Database, now: datetime, conn: Connection | None = None) -> list[int]:
     """Deliveries whose grace window closed before anything was sent become ``missed``."""
-    with db.write() as conn:
+    with _tx(db, conn) as conn:
         ids: list[int] = []
-        for st in (State.SCHEDULED, State.RETRY_WAIT):
+        for st, extra in ((State.SCHEDULED, [D.c.due_at < now]), (State.RETRY_WAIT, [])):
             check_transition(st, State.MISSED)
+            # ``due_at < now`` is implied by ``deadline < now``; it bounds the index range scan.
             res = conn.execute(
                 update(D)
-                .where(D.c.state == st.value, D.c.deadline < now)
+                .where(D.c.state == st.value, *extra, D.c.deadline < now)
                 .values(state=State.MISSED.value, updated_at=now, last_code="missed", lease_until=None)
                 .returning(D.c.id)
             )
@@ -71,13 +93,176 @@ def mark_missed(db: Database, now: datetime) -> list[int]:
 
 def expired_leases(db: Database, now: datetime) -> list[tuple[int, str]]:
     """Deliveries a worker held past its lease: (id, state)."""
+    out: list[tuple[int, str]] = []
     with db.read() as conn:
-        rows = conn.execute(
-            select(D.c.id, D.c.state).where(
-                or_(
-                    and_(D.c.state == State.CLAIMED.value, D.c.lease_until < now),
-                    and_(D.c.state == State.PUBLISHING.value, D.c.lease_until < now),
-                )
-            )
+        for st in (State.CLAIMED, State.PUBLISHING):
+            rows = conn.execute(
+                select(D.c.id, D.c.state).where(D.c.state == st.value, D.c.lease_until < now)
+            ).all()
+            out += [(int(r.id), str(r.state)) for r in rows]
+    return sorted(out)
+
+
+def release_expired(
+    db: Database, now: datetime, reason: str | None = None, conn: Connection | None = None
+) -> tuple[list[int], list[int]]:
+    """Re-examine expired leases; never re-send.
+
+    ``claimed`` past its lease: nothing was sent (the move to ``publishing`` comes first), so it
+    goes back to ``scheduled`` and will be claimed again. ``publishing`` past its lease: the
+    worker died or hung mid-send; the platform may have the post, so it becomes ``unconfirmed``
+    and is reconciled at once. Returns (released, unconfirmed).
+    """
+    check_transition(State.CLAIMED, State.SCHEDULED)
+    check_transition(State.PUBLISHING, State.UNCONFIRMED)
+    with _tx(db, conn) as conn:
+        released = conn.execute(
+            update(D)
+            .where(D.c.state == State.CLAIMED.value, D.c.lease_until < now)
+            .values(state=State.SCHEDULED.value, lease_until=None, claimed_by=None, updated_at=now)
+            .returning(D.c.id)
         ).all()
-    return [(int(r.id), str(r.state)) for r in rows]
+        doubted = conn.execute(
+            update(D)
+            .where(D.c.state == State.PUBLISHING.value, D.c.lease_until < now)
+            .values(
+                state=State.UNCONFIRMED.value,
+                lease_until=None,
+                claimed_by=None,
+                next_attempt_at=now,
+                last_code="lease_expired",
+                last_reason=reason,
+                updated_at=now,
+            )
+            .returning(D.c.id)
+        ).all()
+    return sorted(int(r[0]) for r in released), sorted(int(r[0]) for r in doubted)
+
+
+def claim_handoffs(
+    db: Database,
+    now: datetime,
+    worker: str,
+    lease_seconds: int,
+    rules: dict[str, tuple[timedelta, timedelta, timedelta]],
+    limit: int = 100,
+    conn: Connection | None = None,
+) -> list[int]:
+    """Claim scheduled deliveries early for platforms that hold posts themselves.
+
+    ``rules`` maps a platform to (min lead, lead for posts, lead for videos): a delivery due
+    between ``now + min_lead`` and ``now + lead`` is claimed now and handed to the platform.
+    """
+    if not rules:
+        return []
+    lease = now + timedelta(seconds=lease_seconds)
+    values = dict(state=State.CLAIMED.value, lease_until=lease, claimed_by=worker, updated_at=now)
+    A, P = s.accounts, s.posts
+    ids: list[int] = []
+    with _tx(db, conn) as conn:
+        if conn.execute(select(s.meta.c.key).where(s.meta.c.key == "pause")).first() is not None:
+            return []
+        for platform, (min_lead, lead, video_lead) in sorted(rules.items()):
+            for is_video, ahead in ((False, lead), (True, video_lead)):
+                if len(ids) >= limit or ahead <= min_lead:
+                    continue
+                sub = (
+                    select(D.c.id)
+                    .join(A, A.c.id == D.c.account_id)
+                    .join(P, P.c.id == D.c.post_id)
+                    .where(
+                        D.c.state == State.SCHEDULED.value,
+                        D.c.due_at > now + min_lead,
+                        D.c.due_at <= now + ahead,
+                        A.c.platform == platform,
+                        P.c.video.is_not(None) if is_video else P.c.video.is_(None),
+                    )
+                    .order_by(D.c.due_at, D.c.id)
+                    .limit(limit - len(ids))
+                )
+                if not db.is_sqlite:
+                    sub = sub.with_for_update(of=D, skip_locked=True)
+                stmt = update(D).where(D.c.id.in_(sub.scalar_subquery())).values(**values).returning(D.c.id)
+                ids += [int(r[0]) for r in conn.execute(stmt)]
+    return sorted(ids)
+
+
+def claim_polls(
+    db: Database,
+    now: datetime,
+    worker: str,
+    lease_seconds: int,
+    limit: int = 100,
+    conn: Connection | None = None,
+) -> list[int]:
+    """Claim slow publishes (``publishing`` with no lease) whose next poll is due."""
+    values = dict(
+        lease_until=now + timedelta(seconds=lease_seconds),
+        claimed_by=worker,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    with _tx(db, conn) as conn:
+        return _claim(
+            conn,
+            db,
+            [D.c.state == State.PUBLISHING.value, D.c.next_attempt_at <= now, D.c.lease_until.is_(None)],
+            values,
+            limit,
+            [D.c.next_attempt_at, D.c.id],
+        )
+
+
+def claim_reconciles(
+    db: Database, now: datetime, hold_seconds: int, limit: int = 100, conn: Connection | None = None
+) -> list[int]:
+    """Claim ``unconfirmed`` and ``handed_off`` deliveries due for a look-up on the platform.
+
+    A look-up only reads, so instead of a lease the next look-up time is pushed ``hold_seconds``
+    ahead: if the worker dies, the delivery is looked up again then.
+    """
+    values = dict(next_attempt_at=now + timedelta(seconds=hold_seconds), updated_at=now)
+    ids: list[int] = []
+    with _tx(db, conn) as conn:
+        for st in (State.UNCONFIRMED, State.HANDED_OFF):
+            if len(ids) >= limit:
+                break
+            ids += _claim(
+                conn,
+                db,
+                [D.c.state == st.value, D.c.next_attempt_at <= now],
+                values,
+                limit - len(ids),
+                [D.c.next_attempt_at, D.c.id],
+            )
+    return sorted(ids)
+
+
+def unclaim(db: Database, now: datetime, publish_ids: list[int], reconcile_ids: list[int]) -> None:
+    """Undo claims whose message could not be sent (broker down): they are due again at once."""
+    with db.write() as conn:
+        if publish_ids:
+            check_transition(State.CLAIMED, State.SCHEDULED)
+            conn.execute(
+                update(D)
+                .where(D.c.id.in_(publish_ids), D.c.state == State.CLAIMED.value)
+                .values(state=State.SCHEDULED.value, lease_until=None, claimed_by=None, updated_at=now)
+            )
+            conn.execute(
+                update(D)
+                .where(
+                    D.c.id.in_(publish_ids),
+                    D.c.state == State.PUBLISHING.value,
+                    D.c.claimed_by.like("dispatch:%"),
+                )
+                .values(lease_until=None, claimed_by=None, next_attempt_at=now, updated_at=now)
+            )
+        if reconcile_ids:
+            conn.execute(
+                update(D)
+                .where(
+                    D.c.id.in_(reconcile_ids),
+                    D.c.state.in_([State.UNCONFIRMED.value, State.HANDED_OFF.value]),
+                )
+                .values(next_attempt_at=now, updated_at=now)
+            )

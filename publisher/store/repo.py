@@ -466,13 +466,15 @@ class Store:
                         if st == State.PAUSED:
                             conn.execute(update(s.deliveries).where(s.deliveries.c.id == d.id).values(
                                 state_before_pause=new.value, due_at=spec.due_at, deadline=deadline,
-                                next_attempt_at=None, updated_at=now, attempts=0))
+                                next_attempt_at=None, updated_at=now, attempts=0, media=None, media_state=None,
+                                media_queued_at=None, progress=None))
                         else:
                             if st != new:
                                 check_transition(st, new, what=f"{spec.key} → {tname}")
                             conn.execute(update(s.deliveries).where(s.deliveries.c.id == d.id).values(
                                 state=new.value, due_at=spec.due_at, deadline=deadline, next_attempt_at=None,
-                                updated_at=now, attempts=0, last_code=None, last_reason=None))
+                                updated_at=now, attempts=0, last_code=None, last_reason=None, media=None,
+                                media_state=None, media_queued_at=None, progress=None))
                         changed_any = True
                     elif st != State.CANCELLED:
                         report.not_changed.append((spec.key, tname, st.value))
@@ -705,8 +707,12 @@ class Store:
             draft=p.draft, options=dict(p.options or {}), source_file=p.source_file, source_line=p.source_line,
         )
 
-    def delivery(self, delivery_id: int) -> Delivery:
-        """Load one delivery as the publishing code sees it."""
+    def delivery(self, delivery_id: int, prepared: bool = True) -> Delivery:
+        """Load one delivery as the publishing code sees it.
+
+        With ``prepared`` (the default), media prepared for this platform and for this very content
+        replace the originals (see :mod:`publisher.media_prep`).
+        """
         with self.db.read() as conn:
             r = conn.execute(
                 select(s.deliveries, s.posts.c.key, s.posts.c.title, s.posts.c.text, s.posts.c.images,
@@ -720,14 +726,48 @@ class Store:
                 raise NotFound(msg("store.no_post", ref=f"#{delivery_id}"))
             last = conn.execute(select(func.max(s.attempts.c.started_at))
                                 .where(s.attempts.c.delivery_id == delivery_id)).scalar()
+        images = tuple(Path(p) for p in r.images or [])
+        video = Path(r.video) if r.video else None
+        options = dict(r.options or {})
+        media = r.media if prepared and r.media_state == "ready" else None
+        if media and media.get("hash") == r.content_hash:
+            if "images" in media:
+                images = tuple(Path(p) for p in media["images"])
+            if media.get("video"):
+                video = Path(media["video"])
+            if media.get("thumbnail"):
+                section = dict(options.get(r.platform) or {})
+                section.setdefault("thumbnail", media["thumbnail"])
+                options[r.platform] = section
         return Delivery(
             id=r.id, post_id=r.post_id, post_key=r.key, target=Target.parse(f"{r.platform}/{r.name}"),
-            state=State(r.state), due_at=r.due_at, title=r.title, text=r.text,
-            images=tuple(Path(p) for p in r.images or []), video=Path(r.video) if r.video else None,
+            state=State(r.state), due_at=r.due_at, title=r.title, text=r.text, images=images, video=video,
             link=r.link, content_hash=r.content_hash, attempts=r.attempts, remote_id=r.remote_id,
-            remote_url=r.remote_url, resume_state=r.resume_state, options=dict(r.options or {}),
+            remote_url=r.remote_url, resume_state=r.resume_state, options=options,
             campaign=r.campaign, author=r.author, last_attempt_at=last,
         )
+
+    def set_progress(self, delivery_id: int, percent: int | None) -> None:
+        with self.db.write() as conn:
+            conn.execute(update(s.deliveries).where(s.deliveries.c.id == delivery_id).values(progress=percent))
+
+    def record_media(self, delivery_id: int, media: dict[str, Any] | None, state: str, reason: str | None) -> None:
+        """The outcome of media preparation; a failure keeps its reason for the officer."""
+        values: dict[str, Any] = dict(media=media, media_state=state, progress=100 if state == "ready" else None)
+        if reason:
+            values.update(last_code="media", last_reason=reason)
+        with self.db.write() as conn:
+            conn.execute(update(s.deliveries).where(s.deliveries.c.id == delivery_id).values(**values))
+            self.audit(conn, "system", f"media_{state}", None, delivery_id, reason=reason)
+
+    def has_media(self, delivery_id: int) -> bool:
+        with self.db.read() as conn:
+            r = conn.execute(
+                select(s.posts.c.images, s.posts.c.video)
+                .join(s.deliveries, s.deliveries.c.post_id == s.posts.c.id)
+                .where(s.deliveries.c.id == delivery_id)
+            ).one()
+        return bool(r.images) or bool(r.video)
 
     def counts(self) -> dict[str, int]:
         with self.db.read() as conn:

@@ -151,6 +151,10 @@ deliveries = Table(
     Column("last_reason", Text, nullable=True),
     Column("state_before_pause", String(24), nullable=True),
     Column("progress", Integer, nullable=True),
+    # media prepared for this platform: {"images": [...], "video": ..., "thumbnail": ..., "hash": ...}
+    Column("media", JSONText, nullable=True),
+    Column("media_state", String(16), nullable=True),  # queued | ready | failed
+    Column("media_queued_at", UTCDateTime, nullable=True),
     Column("published_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -127,3 +129,31 @@ def test_render_a_corrupt_file_exits_2_with_a_message(tmp_path: Path) -> None:
     assert code == 2
     assert "hong.mp4" in out and "Không đọc được" in out
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_prepare_a_post_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.assets.media_factory import photo
+    from tests.cli.conftest import Cli
+
+    run = Cli(tmp_path, monkeypatch)
+    run("init")
+    run("accounts", "add", "facebook/ubnd-hanh-dich")
+    (tmp_path / "media").mkdir()
+    photo(tmp_path / "media" / "anh.jpg", size=(900, 600))
+    when = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=2)).strftime("%Y-%m-%d 07:00")
+    path = tmp_path / "lich.yaml"
+    path.write_text(f"""posts:
+  - id: bai-anh
+    at: {when}
+    title: Ảnh hoạt động
+    text: Nội dung
+    images: [media/anh.jpg]
+    banner: Kỷ niệm ngày thành lập xã
+    targets: [facebook/ubnd-hanh-dich]
+""", encoding="utf-8")
+    assert run("queue", str(path)).exit_code == 0
+    r = run("media", "prepare", "bai-anh")
+    assert r.exit_code == 0, r.output
+    assert "Đã chuẩn bị xong cho facebook/ubnd-hanh-dich" in r.output
+    status = json.loads(run("list", "--json").output)
+    assert status[0]["progress"] == 100

@@ -1,0 +1,137 @@
+"""Media of a delivery made right for its platform, ahead of publish time.
+
+Which variants each platform needs (from the post's photos and clip) is decided here; making them
+is :mod:`assets.prepare` (cached by content, so a retry or a second account on the same platform
+never renders again). The result is recorded on the delivery (``deliveries.media``) together with
+the content hash it was made for; :meth:`publisher.store.Store.delivery` then hands the adapters the
+prepared files instead of the originals. A file that cannot be prepared marks the delivery's media
+``failed`` with the reason, and the other deliveries go on.
+
+- Facebook: every photo → ``facebook-photo`` (the first with the post's banner, if any); the clip →
+  ``facebook-reel`` when it is upright or ``options.facebook.reel`` is true, else ``facebook-video``.
+- YouTube: the clip → ``youtube-short`` when upright or ``options.youtube.short`` is true, else
+  ``youtube-video``; the first photo → ``youtube-thumbnail``.
+- Zalo: the clip → ``zalo-video`` (≤ 50 MB). Zalo takes photos and covers as public URLs only, so
+  local photos are not prepared for it.
+- sandbox: the originals, as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assets.prepare import RenderOptions, prepare_all
+from assets.probe import probe_video
+from publisher.core.models import Delivery, Platform
+from publisher.errors import PublisherError
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    role: str  # image | video | thumbnail
+    source: Path
+    preset: str
+    options: RenderOptions
+
+
+@dataclass
+class MediaPlan:
+    jobs: list[Job] = field(default_factory=list)
+
+
+def _upright(path: Path, settings: Settings) -> bool:
+    try:
+        info = probe_video(path, settings.media.ffprobe)
+    except PublisherError:
+        return False  # the render will report the real problem
+    return info.height > info.width
+
+
+def plan_media(delivery: Delivery, settings: Settings) -> MediaPlan:
+    platform = delivery.target.platform
+    opts = dict(delivery.options.get(platform.value) or {})
+    banner = delivery.options.get("banner")
+    plain = RenderOptions(font=settings.media.font_path)
+    with_banner = RenderOptions(banner=str(banner), font=settings.media.font_path) if banner else plain
+    plan = MediaPlan()
+    if platform is Platform.FACEBOOK:
+        for i, img in enumerate(delivery.images):
+            plan.jobs.append(Job("image", img, "facebook-photo", with_banner if i == 0 else plain))
+        if delivery.video:
+            reel = bool(opts.get("reel")) or _upright(delivery.video, settings)
+            plan.jobs.append(Job("video", delivery.video, "facebook-reel" if reel else "facebook-video", plain))
+    elif platform is Platform.YOUTUBE:
+        if delivery.video:
+            short = bool(opts.get("short")) or _upright(delivery.video, settings)
+            plan.jobs.append(Job("video", delivery.video, "youtube-short" if short else "youtube-video", plain))
+        if delivery.images and not opts.get("thumbnail"):
+            plan.jobs.append(Job("thumbnail", delivery.images[0], "youtube-thumbnail", with_banner))
+    elif platform is Platform.ZALO and delivery.video:
+        plan.jobs.append(Job("video", delivery.video, "zalo-video", plain))
+    return plan
+
+
+@dataclass
+class PrepareReport:
+    delivery_id: int
+    ok: bool
+    media: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def prepare_delivery(
+    store: Any,
+    delivery_id: int,
+    settings: Settings,
+    on_progress: Callable[[float, str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> PrepareReport:
+    """Render every variant this delivery needs and record them (or the reason they cannot be made)."""
+    delivery = store.delivery(delivery_id, prepared=False)
+    plan = plan_media(delivery, settings)
+    last_write = [0.0]
+
+    def progress(fraction: float, label: str) -> None:
+        now = time.monotonic()
+        if now - last_write[0] > 1.0 or fraction >= 1.0:
+            last_write[0] = now
+            store.set_progress(delivery_id, int(fraction * 100))
+        if on_progress:
+            on_progress(fraction, label)
+
+    outcomes = prepare_all(
+        [(j.source, j.preset, j.options) for j in plan.jobs],
+        settings.cache_dir,
+        progress,
+        media=settings.media,
+        cancel=cancel,
+    )
+    failed = [(job, o) for job, o in zip(plan.jobs, outcomes, strict=True) if not o.ok]
+    if failed:
+        job, outcome = failed[0]
+        reason = f"{job.source.name} → {job.preset}: {outcome.error}"
+        store.record_media(delivery_id, None, "failed", reason)
+        log.warning("media failed for delivery %s: %s", delivery_id, reason)
+        return PrepareReport(delivery_id, False, error=reason)
+    media: dict[str, Any] = {"hash": delivery.content_hash, "images": [], "notes": []}
+    for job, outcome in zip(plan.jobs, outcomes, strict=True):
+        assert outcome.media is not None
+        path = str(outcome.media.path)
+        if job.role == "image":
+            media["images"].append(path)
+        else:
+            media[job.role] = path
+        media["notes"] += [f"{job.source.name} → {job.preset}: {note}" for note in outcome.media.notes]
+    if not any(j.role == "image" for j in plan.jobs):
+        media.pop("images")
+    store.record_media(delivery_id, media, "ready", None)
+    return PrepareReport(delivery_id, True, media=media)
