@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Text, cast, or_, select, update
 
 from publisher.core.states import State, check_transition
 from publisher.store import schema as s
@@ -238,7 +238,55 @@ def claim_reconciles(
     return sorted(ids)
 
 
-def unclaim(db: Database, now: datetime, publish_ids: list[int], reconcile_ids: list[int]) -> None:
+def claim_media(
+    db: Database,
+    now: datetime,
+    lead: timedelta,
+    retry_after: timedelta,
+    limit: int = 100,
+    conn: Connection | None = None,
+) -> list[int]:
+    """Deliveries with photos or a clip, due within ``lead``, whose media are not prepared yet.
+
+    ``media_queued_at`` marks the claim; a preparation that was queued but never recorded (lost
+    message, killed worker) is queued again after ``retry_after``.
+    """
+    P = s.posts
+    ids: list[int] = []
+    with _tx(db, conn) as conn:
+        for st in (State.SCHEDULED, State.RETRY_WAIT):  # one index range (state, due_at) each
+            sub = (
+                select(D.c.id)
+                .join(P, P.c.id == D.c.post_id)
+                .where(
+                    D.c.state == st.value,
+                    D.c.due_at <= now + lead,
+                    D.c.media_state.is_(None),
+                    or_(D.c.media_queued_at.is_(None), D.c.media_queued_at < now - retry_after),
+                    or_(P.c.video.is_not(None), cast(P.c.images, Text) != "[]"),
+                )
+                .order_by(D.c.due_at, D.c.id)
+                .limit(limit)
+            )
+            if not db.is_sqlite:
+                sub = sub.with_for_update(of=D, skip_locked=True)
+            stmt = (
+                update(D)
+                .where(D.c.id.in_(sub.scalar_subquery()))
+                .values(media_queued_at=now)
+                .returning(D.c.id)
+            )
+            ids += [int(r[0]) for r in conn.execute(stmt)]
+    return sorted(ids)
+
+
+def unclaim(
+    db: Database,
+    now: datetime,
+    publish_ids: list[int],
+    reconcile_ids: list[int],
+    media_ids: list[int] | None = None,
+) -> None:
     """Undo claims whose message could not be sent (broker down): they are due again at once."""
     with db.write() as conn:
         if publish_ids:
@@ -257,6 +305,8 @@ def unclaim(db: Database, now: datetime, publish_ids: list[int], reconcile_ids: 
                 )
                 .values(lease_until=None, claimed_by=None, next_attempt_at=now, updated_at=now)
             )
+        if media_ids:
+            conn.execute(update(D).where(D.c.id.in_(media_ids)).values(media_queued_at=None))
         if reconcile_ids:
             conn.execute(
                 update(D)

@@ -1,0 +1,262 @@
+"""``publisher run``: everything one machine needs, in one command (worker pool + dispatcher).
+
+Without ``PUBLISHER_BROKER_URL`` it runs on the embedded broker (files under ``<data dir>/broker``,
+no Redis to install); with it, on Redis, side by side with other machines' ``celery -A workers
+worker -Q publish``. ``--once`` runs one dispatcher tick and drains what it claimed in this
+process (for cron and scripts); ``--demo`` queues a sandbox post due a minute later first.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from publisher.cli.common import bi, console, emit_json, err_console, handle_errors, local_time, settings
+from publisher.core.models import Platform, PostSpec, Target
+from publisher.i18n import register, t
+from publisher.settings import Settings
+from publisher.store import Store
+
+register(
+    {
+        "run.embedded": (
+            "Hàng đợi nội bộ (không cần Redis): {dir}",
+            "Embedded queue (no Redis needed): {dir}",
+        ),
+        "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
+        "run.starting": (
+            "Đang chạy {n} tiến trình đăng bài và bộ điều phối (mỗi {tick} giây). Nhấn Ctrl+C để dừng.",
+            "Running {n} publishing processes and the dispatcher (every {tick} s). Press Ctrl+C to stop.",
+        ),
+        "run.restart": (
+            "Tiến trình đăng bài dừng bất thường (mã {code}); khởi động lại sau {seconds} giây.",
+            "The publishing processes stopped unexpectedly (code {code}); restarting in {seconds} s.",
+        ),
+        "run.demo_queued": (
+            "Đã xếp bài thử “{key}” lúc {time} cho sandbox/demo; bài sẽ xuất hiện trong {folder}",
+            "Queued the demo post “{key}” at {time} for sandbox/demo; it will appear in {folder}",
+        ),
+        "run.demo_title": ("Bản tin thử nghiệm của xã", "Commune test bulletin"),
+        "run.demo_text": (
+            "Đây là bài đăng thử của phần mềm đăng bài tự động. Nếu bạn thấy trang này trong thư mục "
+            "outbox thì bộ đăng bài đã chạy đúng giờ.",
+            "This is a test post of the automatic publisher. If you see this page in the outbox folder, "
+            "the publisher ran on time.",
+        ),
+        "run.once_done": (
+            "Đã xử lý: {published} đã đăng, {other} lượt khác ({rounds} vòng).",
+            "Done: {published} published, {other} other outcomes ({rounds} rounds).",
+        ),
+    }
+)
+
+
+def queue_demo(store: Store, st: Settings, due_in: float) -> PostSpec:
+    """Make sure sandbox/demo exists and queue + approve (as "demo") a post due ``due_in`` s later."""
+    target = Target(Platform.SANDBOX, "demo")
+    actor = st.actor()
+    if actor == "demo":
+        actor = "publisher"
+    store.add_account(target, actor=actor, display_name="Demo", exist_ok=True)
+    due = (datetime.now(UTC) + timedelta(seconds=due_in)).replace(microsecond=0)
+    spec = PostSpec(
+        key=f"demo-{due.strftime('%Y%m%d-%H%M%S')}",
+        title=t("run.demo_title"),
+        text=t("run.demo_text"),
+        due_at=due,
+        timezone=st.timezone,
+        targets=(target,),
+        grace_hours=1.0,
+    )
+    store.queue([spec], actor=actor)
+    if st.require_approval:
+        store.approve([spec.key], by="demo")
+    return spec
+
+
+def run_once(store: Store, st: Settings, max_rounds: int = 50) -> dict[str, Any]:
+    """One tick, then do what it claimed right here; repeat while ticks find work."""
+    from publisher import dispatch
+    from publisher.publishing import Publisher
+    from publisher.ratelimit import limiter_for
+
+    publisher = Publisher(store, st, limiter=limiter_for(st, store.db))
+    outcomes: dict[str, int] = {}
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - reported below
+        jobs: list[tuple[str, int]] = []
+        report = dispatch.tick(store.db, st, _collect(jobs), name="once")
+        for kind, did in jobs:
+            if kind == dispatch.MEDIA:
+                from publisher.media_prep import prepare_delivery
+
+                action = "media_ready" if prepare_delivery(store, did, st).ok else "media_failed"
+            elif kind == dispatch.PUBLISH:
+                action = publisher.publish(did).action
+            else:
+                action = publisher.reconcile(did).action
+            outcomes[action] = outcomes.get(action, 0) + 1
+        if not report.busy:
+            break
+    return {"rounds": rounds, "outcomes": outcomes}
+
+
+def _collect(jobs: list[tuple[str, int]]) -> Callable[[str, int], None]:
+    def enqueue(kind: str, delivery_id: int) -> None:
+        jobs.append((kind, delivery_id))
+
+    return enqueue
+
+
+def worker_command(st: Settings, concurrency: int) -> list[str]:
+    """The Celery worker with the dispatcher (beat) embedded, consuming every queue."""
+    from workers.app import QUEUES
+
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--beat",
+        "-Q",
+        ",".join(QUEUES),
+        "-c",
+        str(concurrency),
+        "-P",
+        "prefork",
+        "-n",
+        f"publisher@{socket.gethostname()}",
+        "--without-mingle",
+        "--without-gossip",
+        "-s",
+        str((st.data_dir / "beat-schedule").resolve()),
+        "-l",
+        st.log_level,
+    ]
+
+
+def serve(st: Settings, concurrency: int | None) -> int:
+    """Run the worker pool and keep it running: a worker that dies is started again.
+
+    Celery 5.7 / kombu 5.7 workers exit ("Unrecoverable error") when Redis restarts while they
+    hold unacknowledged messages; the database leases make that safe, and this loop (like
+    ``restart: unless-stopped`` in docker-compose or ``Restart=always`` in systemd) brings the
+    pool back.
+    """
+    workers = concurrency or st.worker_concurrency
+    if st.broker_url:
+        from publisher.platforms.http import mask_text
+
+        console.print(t("run.redis", url=mask_text(st.broker_url.split("@")[-1])), markup=False)
+    else:
+        from workers.app import broker
+
+        broker(st)  # create the folders before the worker starts
+        console.print(t("run.embedded", dir=(st.data_dir / "broker").resolve()), markup=False)
+    console.print(t("run.starting", n=workers, tick=st.tick_seconds), markup=False)
+    stopping = False
+    proc: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failures = 0
+    while True:
+        started = time.monotonic()
+        proc = subprocess.Popen(worker_command(st, workers))
+        code = proc.wait()
+        if stopping or code == 0:
+            return 0
+        failures = 0 if time.monotonic() - started > 60 else failures + 1
+        wait = min(30.0, 2.0**failures)
+        err_console.print(t("run.restart", code=code, seconds=round(wait)), markup=False)
+        time.sleep(wait)
+
+
+@click.command(
+    "run",
+    help=bi(
+        "Chạy bộ đăng bài trên máy này: các tiến trình đăng bài và bộ điều phối, trong một lệnh. "
+        "Không cần Redis (dùng hàng đợi trong thư mục dữ liệu) trừ khi đặt PUBLISHER_BROKER_URL.",
+        "Run the publisher on this machine: worker pool and dispatcher in one command. No Redis needed "
+        "(an embedded queue in the data directory) unless PUBLISHER_BROKER_URL is set.",
+    ),
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help=bi(
+        "Trước khi chạy, xếp một bài thử cho sandbox/demo, đăng sau 1 phút.",
+        "First queue a demo post for sandbox/demo, due one minute later.",
+    ),
+)
+@click.option("--demo-in", type=float, default=60.0, show_default=True, hidden=True)
+@click.option(
+    "--once",
+    is_flag=True,
+    help=bi(
+        "Chỉ xử lý một lượt những gì đã đến giờ rồi thoát (cho cron, script).",
+        "Handle what is due now once, then exit (for cron and scripts).",
+    ),
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help=bi(
+        "Số tiến trình đăng bài (mặc định PUBLISHER_WORKER_CONCURRENCY).",
+        "Number of publishing processes (default PUBLISHER_WORKER_CONCURRENCY).",
+    ),
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=bi("In kết quả dạng JSON (--once).", "JSON output (--once).")
+)
+@handle_errors
+def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json: bool) -> None:
+    st = settings()
+    store = Store(st)
+    store.init()
+    if demo:
+        spec = queue_demo(store, st, 0.0 if once else demo_in)
+        folder = (st.outbox_dir / "demo").resolve()
+        console.print(
+            t(
+                "run.demo_queued",
+                key=spec.key,
+                time=local_time(spec.due_at, st.timezone, "%H:%M:%S"),
+                folder=folder,
+            ),
+            markup=False,
+        )
+    if once:
+        result = run_once(store, st)
+        if as_json:
+            emit_json(result)
+        else:
+            published = result["outcomes"].get("published", 0)
+            other = sum(result["outcomes"].values()) - published
+            console.print(
+                t("run.once_done", published=published, other=other, rounds=result["rounds"]), markup=False
+            )
+        return
+    store.db.dispose()
+    raise SystemExit(serve(st, concurrency))
+
+
+COMMANDS: list[click.Command] = [run]

@@ -1,0 +1,887 @@
+"""The life of one delivery inside a worker: send it once, write down what happened, resolve doubt.
+
+The rules that make "exactly once" hold, each kept by one function below:
+
+1. **Write before you send** (:meth:`Publisher._begin`). Before any call that may create something
+   on a platform the delivery moves ``claimed → publishing`` with a conditional UPDATE and the
+   attempt row (time, number, what is about to be sent, content hash) is inserted, in one
+   committed transaction. Two workers holding the same message: only one wins the UPDATE.
+2. **Commit identifiers at once** (:meth:`Publisher._checkpoint`). Whatever the platform hands
+   back that names the post (post id, upload session, video id) is committed before the adapter
+   goes on, and each checkpoint extends the lease.
+3. **A live worker keeps its lease** (:class:`_Heartbeat`); a dead one loses it within
+   ``lease_seconds``, and the dispatcher then turns ``publishing`` into ``unconfirmed``.
+4. **Unknown outcome ⇒ reconcile, never blind retry** (:meth:`Publisher.reconcile`). A timeout
+   after sending, a 5xx on a create call, an exception or a crash while ``publishing`` leads to
+   ``unconfirmed``. Only the adapter's ``reconcile`` answering ``absent`` makes a new send legal.
+5. **Retries are bounded** (:func:`backoff`): exponential with jitter, at least the platform's
+   retry-after, at most ``max_attempts`` sends; rate limits are shared by all workers
+   (:mod:`publisher.ratelimit`).
+
+Native scheduling hand-off (Facebook ``scheduled_publish_time``, YouTube ``publishAt``): the
+dispatcher claims a delivery of such a platform ``HANDOFFS[platform].lead`` before its time; the
+adapter answers ``handed_off``; the delivery is verified by ``reconcile`` after its time.
+
+Every outcome is one JSON log line on the ``publisher.attempts`` logger (never a token).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import random
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from publisher.core.models import Delivery, Platform, Target, text_hash
+from publisher.core.states import State, check_transition
+from publisher.i18n import register, t
+from publisher.platforms.base import Adapter, AuthExpired, Checkpoint, Credentials, Outcome, Result
+from publisher.platforms.http import mask_text
+from publisher.platforms.registry import adapter_class
+from publisher.ratelimit import Limiter
+from publisher.settings import Settings
+from publisher.store import schema as s
+from publisher.store.repo import PAUSE_KEY, Store
+
+register(
+    {
+        "publishing.retry_limit": (
+            "Đã thử {n} lần không thành công; lần cuối: {reason}",
+            "Gave up after {n} attempts; last: {reason}",
+        ),
+        "publishing.not_due": (
+            "Chưa đến giờ đăng và nền tảng không nhận hẹn giờ: chờ đến giờ.",
+            "Not due yet and the platform will not hold it: waiting for its time.",
+        ),
+        "publishing.local_rate": (
+            "Đang giới hạn tốc độ gửi cho tài khoản này; thử lại sau {seconds} giây.",
+            "Sending to this account is rate-limited here; retry in {seconds} seconds.",
+        ),
+        "publishing.account_reauth": (
+            "Tài khoản cần đăng nhập lại trước khi đăng tiếp.",
+            "The account must be re-authorised before anything else is posted.",
+        ),
+        "publishing.account_disabled": ("Tài khoản đã bị gỡ.", "The account was removed."),
+        "publishing.crash": (
+            "Lỗi khi đang đăng ({error}); chưa rõ bài đã lên hay chưa, đang đối soát.",
+            "Error while publishing ({error}); not known whether the post landed, reconciling.",
+        ),
+        "publishing.lease_lost": (
+            "Tiến trình đăng bài dừng giữa chừng; chưa rõ bài đã lên hay chưa, đang đối soát.",
+            "The publishing process stopped midway; not known whether the post landed, reconciling.",
+        ),
+        "publishing.handoff_absent": (
+            "Nền tảng không đăng bài đã hẹn giờ (không thấy bài sau giờ hẹn).",
+            "The platform did not publish the post it was holding (not found after its time).",
+        ),
+        "publishing.config": ("Cấu hình tài khoản sai: {error}", "Account configuration error: {error}"),
+    }
+)
+
+log = logging.getLogger("publisher.attempts")
+
+#: a "publish now" call may come this early (the dispatcher ticks every few seconds)
+EARLY_TOLERANCE = timedelta(seconds=60)
+#: look a handed-off post up this long after its time
+VERIFY_DELAY = timedelta(minutes=2)
+#: first look-up of an unconfirmed post after at most this (doubling after, capped at retry_max_seconds)
+RECONCILE_FIRST = 10.0
+#: the dispatcher marks its claims ``dispatch:<name>``; a worker replaces that with its own id
+DISPATCH_PREFIX = "dispatch:"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """When a platform's own scheduler may hold a post: between ``min_lead`` and ``lead`` ahead."""
+
+    min_lead: timedelta
+    lead: timedelta
+    video_lead: timedelta
+
+
+#: Facebook: ``scheduled_publish_time`` more than 10 minutes ahead (the adapter wants 11; we claim
+#: at 12+; YouTube's adapter wants 15, we claim at 17+). Videos are handed off hours ahead so upload and processing finish early. YouTube:
+#: ``privacyStatus=private`` + ``publishAt`` (every YouTube delivery is a video).
+HANDOFFS: dict[Platform, Handoff] = {
+    Platform.FACEBOOK: Handoff(timedelta(minutes=12), timedelta(hours=1), timedelta(hours=6)),
+    Platform.YOUTUBE: Handoff(timedelta(minutes=17), timedelta(hours=6), timedelta(hours=6)),
+}
+
+
+def handoff_platforms(settings: Settings) -> dict[Platform, Handoff]:
+    """The platforms whose native scheduling is switched on in the settings."""
+    out: dict[Platform, Handoff] = {}
+    for platform, rule in HANDOFFS.items():
+        section = getattr(settings, platform.value, None)
+        if section is not None and getattr(section, "native_scheduling", False):
+            out[platform] = rule
+    return out
+
+
+def backoff(attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
+    """Seconds before try ``attempt + 1``: ``base·2^(attempt-1)`` capped, "equal jitter" (½..1×)."""
+    raw = min(cap, base * (2 ** max(0, attempt - 1)))
+    return raw / 2 + rng() * raw / 2
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+AdapterFactory = Callable[[Settings, Target, Credentials], Adapter]
+
+
+_sessions: dict[int, Any] = {}
+
+
+def _session() -> Any:
+    """One HTTP session (keep-alive pool) per process, shared by the adapters it builds."""
+    import requests
+
+    pid = os.getpid()
+    if pid not in _sessions:
+        _sessions.clear()
+        _sessions[pid] = requests.Session()
+    return _sessions[pid]
+
+
+def build_adapter(settings: Settings, target: Target, credentials: Credentials) -> Adapter:
+    """The registered adapter for ``target``, given its settings section."""
+    cls = adapter_class(target.platform)
+    if target.platform is Platform.SANDBOX:
+        return cls(credentials, settings, account=target.name)  # type: ignore[call-arg]
+    return cls(credentials, getattr(settings, target.platform.value, None), _session())
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one call of the publisher did, for the task's return value and the tests."""
+
+    delivery_id: int
+    action: str  # published, handed_off, pending, retry_wait, failed, needs_reauth, unconfirmed, skipped, ...
+    state: State | None = None
+    next_at: datetime | None = None
+
+
+class _Heartbeat:
+    """Extends the lease of a delivery in ``publishing`` while this worker is alive."""
+
+    def __init__(self, publisher: Publisher, delivery_id: int) -> None:
+        self.publisher = publisher
+        self.delivery_id = delivery_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{delivery_id}", daemon=True)
+
+    def _run(self) -> None:
+        every = max(0.5, self.publisher.settings.lease_seconds / 3)
+        while not self.stop.wait(every):
+            try:
+                self.publisher._extend_lease(self.delivery_id)
+            except Exception:  # pragma: no cover - the next beat tries again
+                log.debug("lease extension failed", exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+class Publisher:
+    """Publishes and reconciles deliveries by id. One per worker process."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        *,
+        adapters: AdapterFactory = build_adapter,
+        limiter: Limiter | None = None,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.settings = settings or store.settings
+        self.adapters = adapters
+        self.limiter = limiter
+        self.worker = worker or worker_name()
+        self.clock = clock
+        self.rng = rng
+        self.db = store.db
+        #: what the checkpoints of the call in progress committed, per delivery
+        self._resume: dict[int, dict[str, Any]] = {}
+
+    # == publish ==================================================================================
+    def publish(self, delivery_id: int) -> Step:
+        """Send a claimed delivery, or continue a pending one the dispatcher handed us."""
+        row = self._row(delivery_id)
+        if row is None:
+            return Step(delivery_id, "gone")
+        state = State(row.state)
+        now = self.clock()
+        if state is State.CLAIMED:
+            return self._send(row)
+        if (
+            state is State.PUBLISHING
+            and (row.claimed_by or "").startswith(DISPATCH_PREFIX)
+            and row.lease_until is not None
+            and row.lease_until > now
+        ):
+            return self._continue(row)
+        return Step(delivery_id, "skipped", state)  # a duplicate message, or someone else has it
+
+    def _send(self, row: Row[Any]) -> Step:
+        did = int(row.id)
+        now = self.clock()
+        if row.paused:
+            return self._release(row, State.PAUSED, state_before_pause=State.SCHEDULED.value)
+        if row.deadline < now:
+            return self._release(row, State.MISSED, last_code="missed")
+        if row.account_status == "needs_reauth":
+            return self._release(
+                row, State.NEEDS_REAUTH, last_code="auth", last_reason=t("publishing.account_reauth")
+            )
+        if row.account_status == "disabled":
+            return self._release(
+                row, State.FAILED, last_code="account_disabled", last_reason=t("publishing.account_disabled")
+            )
+        delivery = self.store.delivery(did)
+        if delivery.due_at - now > EARLY_TOLERANCE and not self.may_hand_off(delivery):
+            return self._release(
+                row,
+                State.RETRY_WAIT,
+                next_attempt_at=delivery.due_at,  # never earlier than its time
+                last_code="not_due",
+                last_reason=t("publishing.not_due"),
+            )
+        if self.limiter is not None:
+            wait = self.limiter.acquire(delivery.target)
+            if wait > 0:
+                return self._release(
+                    row,
+                    State.RETRY_WAIT,
+                    next_attempt_at=now + timedelta(seconds=wait),
+                    last_code="local_rate_limit",
+                    last_reason=t("publishing.local_rate", seconds=round(wait)),
+                )
+        try:
+            adapter = self._adapter(row, delivery)
+        except AuthExpired as exc:
+            self.store.set_account_status(int(row.account_id), "needs_reauth", str(exc))
+            return self._release(row, State.NEEDS_REAUTH, last_code="auth", last_reason=str(exc))
+        except (ValueError, KeyError, TypeError) as exc:
+            return self._release(
+                row, State.FAILED, last_code="config", last_reason=t("publishing.config", error=exc)
+            )
+        attempt = self._begin(row, delivery)
+        if attempt is None:
+            return Step(did, "skipped", None)
+        delivery = dataclasses.replace(delivery, state=State.PUBLISHING, attempts=int(row.attempts) + 1)
+        return self._run(adapter, delivery, attempt, "publish")
+
+    def _continue(self, row: Row[Any]) -> Step:
+        """A pending publish (slow upload, video processing) whose poll time has come."""
+        did = int(row.id)
+        now = self.clock()
+        with self.db.write() as conn:
+            res = conn.execute(
+                update(s.deliveries)
+                .where(
+                    s.deliveries.c.id == did,
+                    s.deliveries.c.state == State.PUBLISHING.value,
+                    s.deliveries.c.claimed_by == row.claimed_by,
+                )
+                .values(claimed_by=self.worker, lease_until=self._lease(now), updated_at=now)
+            )
+            if not res.rowcount:
+                return Step(did, "skipped", None)
+            attempt = self._attempt_row(conn, did, int(row.attempts), "poll", row.content_hash, None, now)
+        delivery = self.store.delivery(did)
+        try:
+            adapter = self._adapter(row, delivery)
+        except Exception as exc:  # cannot even build the adapter: let reconcile take over later
+            return self._record(delivery, attempt, "poll", Result.unknown("config", str(exc)), now)
+        return self._run(adapter, delivery, attempt, "poll")
+
+    def _run(self, adapter: Adapter, delivery: Delivery, attempt: int, kind: str) -> Step:
+        started = self.clock()
+        with _Heartbeat(self, delivery.id):
+            try:
+                if kind == "poll":
+                    result = adapter.poll(
+                        delivery, dict(delivery.resume_state or {}), self._checkpoint(delivery.id)
+                    )
+                else:
+                    result = adapter.publish(delivery, self._checkpoint(delivery.id))
+            except Exception as exc:
+                # Something may have been sent: never a blind retry.
+                log.warning("adapter raised for delivery %s", delivery.id, exc_info=True)
+                result = Result.unknown(
+                    type(exc).__name__, t("publishing.crash", error=mask_text(str(exc))[:200])
+                )
+        return self._record(delivery, attempt, kind, result, started)
+
+    # -- the steps that write ------------------------------------------------------------------
+    def _begin(self, row: Row[Any], delivery: Delivery) -> int | None:
+        """``claimed → publishing`` and the attempt row, committed before anything is sent."""
+        now = self.clock()
+        check_transition(State.CLAIMED, State.PUBLISHING)
+        number = int(row.attempts) + 1
+        request = {
+            "title": delivery.title,
+            "text_hash": text_hash(delivery.text),
+            "text_chars": len(delivery.text),
+            "images": [p.name for p in delivery.images],
+            "video": delivery.video.name if delivery.video else None,
+            "link": delivery.link,
+            "due_at": delivery.due_at.isoformat(),
+            "early": delivery.due_at - now > EARLY_TOLERANCE,
+            "resume_state": delivery.resume_state,
+        }
+        with self.db.write() as conn:
+            res = conn.execute(
+                update(s.deliveries)
+                .where(s.deliveries.c.id == delivery.id, s.deliveries.c.state == State.CLAIMED.value)
+                .values(
+                    state=State.PUBLISHING.value,
+                    attempts=number,
+                    claimed_by=self.worker,
+                    lease_until=self._lease(now),
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+            )
+            if not res.rowcount:
+                return None
+            return self._attempt_row(
+                conn, delivery.id, number, "publish", delivery.content_hash, request, now
+            )
+
+    def _attempt_row(
+        self, conn: Connection, did: int, number: int, kind: str, chash: str, request: Any, now: datetime
+    ) -> int:
+        res = conn.execute(
+            insert(s.attempts).values(
+                delivery_id=did,
+                number=number,
+                kind=kind,
+                started_at=now,
+                content_hash=chash,
+                request=request,
+                worker=self.worker,
+            )
+        )
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def _checkpoint(self, did: int) -> Checkpoint:
+        def checkpoint(data: dict[str, Any]) -> None:
+            now = self.clock()
+            with self.db.write() as conn:
+                current = conn.execute(
+                    select(
+                        s.deliveries.c.resume_state, s.deliveries.c.state, s.deliveries.c.claimed_by
+                    ).where(s.deliveries.c.id == did)
+                ).first()
+                if current is None:
+                    return
+                merged = {**(current.resume_state or {}), **data}
+                self._resume[did] = merged
+                values: dict[str, Any] = {"resume_state": merged, "updated_at": now}
+                rid = next(
+                    (
+                        str(merged[k])
+                        for k in ("post_id", "video_id", "remote_id", "article_id")
+                        if merged.get(k)
+                    ),
+                    None,
+                )
+                if rid:
+                    values["remote_id"] = rid
+                if current.state == State.PUBLISHING.value and current.claimed_by == self.worker:
+                    values["lease_until"] = self._lease(now)
+                # Facts about the platform are kept whoever holds the delivery now.
+                conn.execute(
+                    update(s.deliveries)
+                    .where(
+                        s.deliveries.c.id == did,
+                        s.deliveries.c.state.in_([State.PUBLISHING.value, State.UNCONFIRMED.value]),
+                    )
+                    .values(**values)
+                )
+
+        return checkpoint
+
+    def _extend_lease(self, did: int) -> None:
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute(
+                update(s.deliveries)
+                .where(
+                    s.deliveries.c.id == did,
+                    s.deliveries.c.state == State.PUBLISHING.value,
+                    s.deliveries.c.claimed_by == self.worker,
+                )
+                .values(lease_until=self._lease(now))
+            )
+
+    def _record(self, delivery: Delivery, attempt: int, kind: str, result: Result, started: datetime) -> Step:
+        """Map the adapter's answer to the next state, from ``publishing`` (ours)."""
+        now = self.clock()
+        st = self.settings
+        attempts = delivery.attempts
+        reason = _reason(result)
+        values: dict[str, Any] = {"last_code": result.code, "last_reason": reason, "lease_until": None}
+        oc = result.outcome
+        if oc is Outcome.PUBLISHED:
+            dst = State.PUBLISHED
+            values.update(
+                remote_id=result.remote_id,
+                remote_url=result.url,
+                published_at=now,
+                next_attempt_at=None,
+                last_code=None,
+                last_reason=None,
+            )
+        elif oc is Outcome.HANDED_OFF:
+            dst = State.HANDED_OFF
+            values.update(
+                remote_id=result.remote_id,
+                remote_url=result.url,
+                next_attempt_at=max(now, delivery.due_at + VERIFY_DELAY),
+                last_code=None,
+                last_reason=None,
+            )
+        elif oc is Outcome.PENDING:
+            dst = State.PUBLISHING
+            saved = self._resume.get(delivery.id) or delivery.resume_state or {}
+            values.update(
+                resume_state={**saved, **(result.resume_state or {})},
+                next_attempt_at=now + timedelta(seconds=result.poll_after or 10.0),
+                claimed_by=None,
+                last_code=None,
+                last_reason=None,
+            )
+        elif oc is Outcome.AUTH_EXPIRED:
+            dst = State.NEEDS_REAUTH
+            self.store.set_account_status(self._account_id(delivery.target), "needs_reauth", reason)
+        elif oc is Outcome.REJECTED:
+            dst = State.FAILED
+        elif oc in (Outcome.RATE_LIMITED, Outcome.TRANSIENT, Outcome.ABSENT):
+            self._penalise(delivery.target, result)
+            if kind == "poll" and delivery.resume_state:
+                # A slow publish we already started: keep it and ask again, never restart it.
+                dst = State.PUBLISHING
+                values.update(
+                    next_attempt_at=now + timedelta(seconds=self._wait(attempts, result)), claimed_by=None
+                )
+            elif attempts >= st.max_attempts:
+                dst = State.FAILED
+                values.update(
+                    last_code=result.code or "retry_limit",
+                    last_reason=t("publishing.retry_limit", n=attempts, reason=reason or result.code),
+                )
+            else:
+                dst = State.RETRY_WAIT
+                values.update(next_attempt_at=self._next_attempt(attempts, result, now))
+        else:  # UNKNOWN_OUTCOME
+            dst = State.UNCONFIRMED
+            values.update(next_attempt_at=now + timedelta(seconds=self._first_look()))
+        if dst is not State.PUBLISHING:
+            values["claimed_by"] = None
+        moved = self._finish(delivery.id, dst, values, now, attempt, result, reason)
+        self._resume.pop(delivery.id, None)
+        state = dst if moved else None
+        self._log(delivery, kind, attempts, result, state, started, now, values.get("next_attempt_at"))
+        return Step(delivery.id, dst.value if moved else "lost_lease", state, values.get("next_attempt_at"))
+
+    def _finish(
+        self,
+        did: int,
+        dst: State,
+        values: dict[str, Any],
+        now: datetime,
+        attempt: int,
+        result: Result,
+        reason: str | None,
+    ) -> bool:
+        """The outcome, in one transaction: the delivery (if still ours), the attempt row, the audit."""
+        if dst is not State.PUBLISHING:
+            check_transition(State.PUBLISHING, dst, what=f"#{did}")
+        D = s.deliveries
+        with self.db.write() as conn:
+            res = conn.execute(
+                update(D)
+                .where(D.c.id == did, D.c.state == State.PUBLISHING.value, D.c.claimed_by == self.worker)
+                .values(state=dst.value, updated_at=now, **values)
+            )
+            src = State.PUBLISHING
+            if not res.rowcount and dst in (State.PUBLISHED, State.HANDED_OFF):
+                # Our lease expired meanwhile and the dispatcher doubted us; the answer settles it.
+                src = State.UNCONFIRMED
+                check_transition(src, dst, what=f"#{did}")
+                res = conn.execute(
+                    update(D)
+                    .where(D.c.id == did, D.c.state == src.value)
+                    .values(state=dst.value, updated_at=now, **values)
+                )
+            moved = bool(res.rowcount)
+            if moved and dst is not src:
+                Store.audit(
+                    conn, "worker", f"state_{dst.value}", None, did, source=src.value, worker=self.worker
+                )
+            self._close_attempt(conn, attempt, result, reason, now)
+        return moved
+
+    def _release(self, row: Row[Any], dst: State, **values: Any) -> Step:
+        """Give a claim back without sending anything (``claimed`` → ``dst``)."""
+        now = self.clock()
+        did = int(row.id)
+        check_transition(State.CLAIMED, dst, what=f"#{did}")
+        values.setdefault("next_attempt_at", None)
+        with self.db.write() as conn:
+            res = conn.execute(
+                update(s.deliveries)
+                .where(s.deliveries.c.id == did, s.deliveries.c.state == State.CLAIMED.value)
+                .values(state=dst.value, lease_until=None, claimed_by=None, updated_at=now, **values)
+            )
+            if res.rowcount:
+                Store.audit(
+                    conn,
+                    "worker",
+                    f"state_{dst.value}",
+                    None,
+                    did,
+                    source=State.CLAIMED.value,
+                    code=values.get("last_code"),
+                )
+        if res.rowcount:
+            self._log_line(
+                {"event": "released", "delivery": did, "state": dst.value, "code": values.get("last_code")}
+            )
+            return Step(did, dst.value, dst, values.get("next_attempt_at"))
+        return Step(did, "skipped", None)
+
+    # == reconcile =================================================================================
+    def reconcile(self, delivery_id: int) -> Step:
+        """Ask the platform about an ``unconfirmed`` or ``handed_off`` delivery (read-only, idempotent)."""
+        row = self._row(delivery_id)
+        if row is None:
+            return Step(delivery_id, "gone")
+        state = State(row.state)
+        if state not in (State.UNCONFIRMED, State.HANDED_OFF):
+            return Step(delivery_id, "skipped", state)
+        now = self.clock()
+        delivery = self.store.delivery(delivery_id)
+        tries = self._reconcile_count(delivery_id)
+        with self.db.write() as conn:
+            attempt = self._attempt_row(
+                conn,
+                delivery_id,
+                int(row.attempts),
+                "reconcile",
+                delivery.content_hash,
+                {"state": state.value, "resume_state": delivery.resume_state},
+                now,
+            )
+        try:
+            adapter = self._adapter(row, delivery)
+            result = adapter.reconcile(delivery)
+        except Exception as exc:
+            log.warning("reconcile raised for delivery %s", delivery_id, exc_info=True)
+            result = Result.unknown(type(exc).__name__, mask_text(str(exc))[:200])
+        reason = _reason(result)
+        again = now + timedelta(
+            seconds=backoff(tries + 1, self._first_look(), self.settings.retry_max_seconds, self.rng)
+        )
+        values: dict[str, Any] = {"last_code": result.code, "last_reason": reason}
+        oc = result.outcome
+        dst: State
+        if oc is Outcome.PUBLISHED:
+            dst = State.PUBLISHED
+            values.update(
+                remote_id=result.remote_id or delivery.remote_id,
+                remote_url=result.url or delivery.remote_url,
+                published_at=now,
+                next_attempt_at=None,
+                last_code=None,
+                last_reason=None,
+            )
+        elif oc is Outcome.HANDED_OFF:
+            dst = State.HANDED_OFF
+            if state is State.HANDED_OFF and now > row.deadline:
+                dst = State.FAILED
+                values.update(
+                    next_attempt_at=None,
+                    last_code="handoff_not_published",
+                    last_reason=t("publishing.handoff_absent"),
+                )
+            else:
+                due_check = delivery.due_at + VERIFY_DELAY
+                values.update(
+                    remote_id=result.remote_id or delivery.remote_id,
+                    remote_url=result.url or delivery.remote_url,
+                    next_attempt_at=due_check if now < due_check else again,
+                    last_code=None,
+                    last_reason=None,
+                )
+        elif oc is Outcome.ABSENT and state is State.HANDED_OFF:
+            dst = State.FAILED
+            values.update(
+                next_attempt_at=None, last_code="handoff_absent", last_reason=t("publishing.handoff_absent")
+            )
+        elif oc is Outcome.ABSENT:
+            # Certainly not on the platform: a new send is safe (fresh, without old ids).
+            if row.attempts >= self.settings.max_attempts:
+                dst = State.FAILED
+                values.update(
+                    next_attempt_at=None,
+                    last_code=row.last_code or "retry_limit",
+                    last_reason=t(
+                        "publishing.retry_limit", n=row.attempts, reason=row.last_reason or row.last_code
+                    ),
+                )
+            elif now > row.deadline:
+                dst = State.MISSED
+                values.update(next_attempt_at=None, last_code="missed")
+            else:
+                dst = State.RETRY_WAIT
+                values.update(
+                    resume_state=None,
+                    remote_id=None,
+                    remote_url=None,
+                    next_attempt_at=self._next_attempt(int(row.attempts), result, now),
+                    last_code=row.last_code,
+                    last_reason=row.last_reason,
+                )
+        elif oc is Outcome.PENDING and state is State.UNCONFIRMED:
+            # An upload we started can go on from where it stopped: the adapter continues from resume_state.
+            dst = State.RETRY_WAIT
+            values.update(
+                resume_state={**(delivery.resume_state or {}), **(result.resume_state or {})},
+                next_attempt_at=now,
+            )
+        else:
+            # unknown, transient, rate-limited, auth (keep doubting; never send while in doubt)
+            if oc is Outcome.AUTH_EXPIRED:
+                self.store.set_account_status(self._account_id(delivery.target), "needs_reauth", reason)
+            dst = state
+            values.update(next_attempt_at=max(again, now + timedelta(seconds=result.retry_after or 0)))
+        moved = self._reconciled(delivery_id, state, dst, values, now, attempt, result, reason)
+        self._log(
+            delivery,
+            "reconcile",
+            int(row.attempts),
+            result,
+            dst if moved else None,
+            now,
+            self.clock(),
+            values.get("next_attempt_at"),
+        )
+        return Step(
+            delivery_id,
+            dst.value if moved else "skipped",
+            dst if moved else None,
+            values.get("next_attempt_at"),
+        )
+
+    def _reconciled(
+        self,
+        did: int,
+        src: State,
+        dst: State,
+        values: dict[str, Any],
+        now: datetime,
+        attempt: int,
+        result: Result,
+        reason: str | None,
+    ) -> bool:
+        if dst is not src:
+            check_transition(src, dst, what=f"#{did}")
+        with self.db.write() as conn:
+            res = conn.execute(
+                update(s.deliveries)
+                .where(s.deliveries.c.id == did, s.deliveries.c.state == src.value)
+                .values(state=dst.value, updated_at=now, **values)
+            )
+            if res.rowcount and dst is not src:
+                Store.audit(
+                    conn, "worker", f"state_{dst.value}", None, did, source=src.value, via="reconcile"
+                )
+            self._close_attempt(conn, attempt, result, reason, now)
+            return bool(res.rowcount)
+
+    # == helpers ===================================================================================
+    def may_hand_off(self, delivery: Delivery) -> bool:
+        """Whether the platform's own scheduler may hold this delivery now."""
+        rule = handoff_platforms(self.settings).get(delivery.target.platform)
+        if rule is None or not delivery.options.get("native_schedule", True):
+            return False
+        lead = delivery.due_at - self.clock()
+        most = rule.video_lead if delivery.video else rule.lead
+        return rule.min_lead - timedelta(minutes=1) <= lead <= most + EARLY_TOLERANCE
+
+    def _row(self, did: int) -> Row[Any] | None:
+        pause = select(s.meta.c.key).where(s.meta.c.key == PAUSE_KEY).exists()
+        with self.db.read() as conn:
+            return conn.execute(
+                select(
+                    s.deliveries,
+                    s.posts.c.content_hash,
+                    s.accounts.c.status.label("account_status"),
+                    s.accounts.c.credentials.label("account_credentials"),
+                    s.accounts.c.platform,
+                    s.accounts.c.name.label("account_name"),
+                    pause.label("paused"),
+                )
+                .join(s.posts, s.posts.c.id == s.deliveries.c.post_id)
+                .join(s.accounts, s.accounts.c.id == s.deliveries.c.account_id)
+                .where(s.deliveries.c.id == did)
+            ).first()
+
+    def _adapter(self, row: Row[Any], delivery: Delivery) -> Adapter:
+        from publisher.platforms.tokens import ensure_fresh, needs_refresh
+
+        account_id = int(row.account_id)
+        token = row.account_credentials
+        creds = Credentials.from_dict(self.store.vault.open(token)) if token else Credentials()
+        adapter = self.adapters(self.settings, delivery.target, creds)
+        if needs_refresh(creds, self.clock()):
+            ensure_fresh(self.store, account_id, adapter, now=self.clock)
+        return adapter
+
+    def _account_id(self, target: Target) -> int:
+        return int(self.store.account(target).id)
+
+    def _reconcile_count(self, did: int) -> int:
+        with self.db.read() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(s.attempts)
+                    .where(s.attempts.c.delivery_id == did, s.attempts.c.kind == "reconcile")
+                ).scalar_one()
+            )
+
+    def _first_look(self) -> float:
+        return min(RECONCILE_FIRST, self.settings.retry_base_seconds)
+
+    def _lease(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.settings.lease_seconds)
+
+    def _wait(self, attempts: int, result: Result) -> float:
+        wait = backoff(attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds, self.rng)
+        return max(wait, result.retry_after or 0.0)
+
+    def _next_attempt(self, attempts: int, result: Result, now: datetime) -> datetime:
+        when = now + timedelta(seconds=self._wait(attempts, result))
+        if result.postpone_until is not None and result.postpone_until > when:
+            when = result.postpone_until
+        return when
+
+    def _penalise(self, target: Target, result: Result) -> None:
+        if self.limiter is not None and result.outcome is Outcome.RATE_LIMITED and result.retry_after:
+            self.limiter.block(target, result.retry_after, app_wide=result.scope == "app")
+
+    @staticmethod
+    def _close_attempt(
+        conn: Connection, attempt: int, result: Result, reason: str | None, now: datetime
+    ) -> None:
+        conn.execute(
+            update(s.attempts)
+            .where(s.attempts.c.id == attempt)
+            .values(
+                finished_at=now,
+                outcome=result.outcome.value,
+                code=result.code,
+                reason=reason,
+                remote_id=result.remote_id,
+            )
+        )
+
+    def _log(
+        self,
+        delivery: Delivery,
+        kind: str,
+        attempt: int,
+        result: Result,
+        state: State | None,
+        started: datetime,
+        now: datetime,
+        next_at: datetime | None,
+    ) -> None:
+        self._log_line(
+            {
+                "event": "attempt",
+                "kind": kind,
+                "delivery": delivery.id,
+                "post": delivery.post_key,
+                "target": str(delivery.target),
+                "attempt": attempt,
+                "outcome": result.outcome.value,
+                "code": result.code,
+                "reason": _reason(result),
+                "state": state.value if state else None,
+                "remote_id": result.remote_id,
+                "url": result.url,
+                "retry_after": result.retry_after,
+                "next_attempt_at": next_at.isoformat() if next_at else None,
+                "lateness_s": round((started - delivery.due_at).total_seconds(), 3),
+                "duration_ms": round((now - started).total_seconds() * 1000, 1),
+                "worker": self.worker,
+            }
+        )
+
+    def _log_line(self, record: dict[str, Any]) -> None:
+        _ensure_handler()
+        record = {"ts": datetime.now(UTC).isoformat(), **record}
+        log.info(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def _reason(result: Result) -> str | None:
+    if result.reason is None:
+        return None
+    return mask_text(str(result.reason))[:1000]
+
+
+_handler_lock = threading.Lock()
+_handler: logging.Handler | None = None
+
+
+def _ensure_handler() -> None:
+    """One plain JSON line per record on stderr, whatever the host (celery, CLI) did to logging."""
+    global _handler
+    if _handler is not None:
+        return
+    with _handler_lock:
+        if _handler is None:
+            _handler = logging.StreamHandler(sys.stderr)
+            _handler.setFormatter(logging.Formatter("%(message)s"))
+            log.addHandler(_handler)
+            log.setLevel(logging.INFO)
+            log.propagate = False
+
+
+__all__ = [
+    "DISPATCH_PREFIX",
+    "HANDOFFS",
+    "Handoff",
+    "Publisher",
+    "Step",
+    "backoff",
+    "build_adapter",
+    "handoff_platforms",
+]

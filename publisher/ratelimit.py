@@ -1,0 +1,194 @@
+"""Token buckets shared by every worker: one per account, one per platform (the app's limit).
+
+``acquire(target)`` takes one token from the platform bucket and the account bucket and answers
+``0`` (go) or the seconds to wait. ``block(target, seconds)`` empties a bucket for that long
+after the platform said "slow down" (429 / Retry-After, Graph code 4/17/32), so that every worker
+waits, not only the one that was told.
+
+Two backends with the same arithmetic:
+- :class:`RedisBuckets`: one Lua script (atomic in Redis, server clock), used when a Redis URL
+  is configured;
+- :class:`DatabaseBuckets`: the ``rate_buckets`` table in one write transaction (SQLite
+  ``BEGIN IMMEDIATE`` / PostgreSQL ``FOR UPDATE``), for the embedded default without Redis.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from publisher.core.models import Platform, Target
+from publisher.store import schema as s
+from publisher.store.db import Database
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``burst`` tokens at most, refilled at ``per_second``."""
+
+    burst: float
+    per_second: float
+
+
+#: Conservative defaults. Facebook: no per-post limit is documented for Pages besides the
+#: business-use-case budget and 30 API Reels per Page per 24 h (facebook.md §5c); we space posts.
+#: YouTube: the daily quota (publisher.platforms.youtube.quota) is the real limit. Zalo: per-app
+#: and per-OA call limits exist (-32) without published numbers (zalo.md §5).
+ACCOUNT_RATES: dict[Platform, Rate | None] = {
+    Platform.FACEBOOK: Rate(burst=10, per_second=1 / 3),
+    Platform.YOUTUBE: Rate(burst=3, per_second=1 / 60),
+    Platform.ZALO: Rate(burst=5, per_second=1 / 2),
+    Platform.SANDBOX: None,
+}
+APP_RATES: dict[Platform, Rate | None] = {
+    Platform.FACEBOOK: Rate(burst=50, per_second=5),
+    Platform.YOUTUBE: Rate(burst=10, per_second=1),
+    Platform.ZALO: Rate(burst=20, per_second=5),
+    Platform.SANDBOX: None,
+}
+
+
+class Buckets(Protocol):
+    def take(self, key: str, rate: Rate) -> float: ...
+
+    def drain(self, key: str, rate: Rate, seconds: float) -> None: ...
+
+
+class Limiter:
+    def __init__(
+        self,
+        buckets: Buckets,
+        account_rates: Mapping[Platform, Rate | None] | None = None,
+        app_rates: Mapping[Platform, Rate | None] | None = None,
+    ) -> None:
+        self.buckets = buckets
+        self.account_rates = ACCOUNT_RATES if account_rates is None else account_rates
+        self.app_rates = APP_RATES if app_rates is None else app_rates
+
+    def _keys(self, target: Target) -> list[tuple[str, Rate]]:
+        out: list[tuple[str, Rate]] = []
+        app = self.app_rates.get(target.platform)
+        if app is not None:
+            out.append((f"app:{target.platform.value}", app))
+        acct = self.account_rates.get(target.platform)
+        if acct is not None:
+            out.append((f"account:{target}", acct))
+        return out
+
+    def acquire(self, target: Target) -> float:
+        """0 when a send may go now; otherwise the seconds to wait (no token was kept)."""
+        for key, rate in self._keys(target):
+            wait = self.buckets.take(key, rate)
+            if wait > 0:
+                return wait
+        return 0.0
+
+    def block(self, target: Target, seconds: float, app_wide: bool = False) -> None:
+        for key, rate in self._keys(target):
+            if app_wide or key.startswith("account:"):
+                self.buckets.drain(key, rate, seconds)
+
+
+# Lua: KEYS[1] bucket; ARGV burst, rate, mode ("take" | "drain"), drain seconds.
+# Returns the wait in milliseconds (0 = token taken). Redis TIME is the one clock for all workers.
+LUA = """
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local mode = ARGV[3]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local v = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(v[1])
+local ts = tonumber(v[2])
+if tokens == nil then tokens = burst; ts = now end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if mode == 'drain' then
+  tokens = math.min(tokens, -tonumber(ARGV[4]) * rate)
+elseif tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+local ttl = math.ceil((burst - tokens) / rate) + 60
+redis.call('EXPIRE', KEYS[1], ttl)
+return wait
+"""
+
+
+class RedisBuckets:
+    def __init__(self, client: Any, prefix: str = "publisher:rate:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.script = client.register_script(LUA)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisBuckets:
+        import redis
+
+        return cls(redis.Redis.from_url(url))
+
+    def take(self, key: str, rate: Rate) -> float:
+        return (
+            int(self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "take", 0])) / 1000.0
+        )
+
+    def drain(self, key: str, rate: Rate, seconds: float) -> None:
+        self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "drain", seconds])
+
+
+class DatabaseBuckets:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _update(self, key: str, rate: Rate, drain: float | None) -> float:
+        B = s.rate_buckets
+        for _ in range(3):
+            try:
+                with self.db.write() as conn:
+                    q = select(B.c.tokens, B.c.updated).where(B.c.key == key)
+                    if not self.db.is_sqlite:
+                        q = q.with_for_update()
+                    row = conn.execute(q).first()
+                    now = self.clock()
+                    if row is None:
+                        tokens, ts = rate.burst, now
+                    else:
+                        tokens, ts = float(row.tokens), float(row.updated)
+                    tokens = min(rate.burst, tokens + max(0.0, now - ts) * rate.per_second)
+                    wait = 0.0
+                    if drain is not None:
+                        tokens = min(tokens, -drain * rate.per_second)
+                    elif tokens >= 1:
+                        tokens -= 1
+                    else:
+                        wait = (1 - tokens) / rate.per_second
+                    if row is None:
+                        conn.execute(insert(B).values(key=key, tokens=tokens, updated=now))
+                    else:
+                        conn.execute(update(B).where(B.c.key == key).values(tokens=tokens, updated=now))
+                    return wait
+            except IntegrityError:  # two first-ever takes raced on PostgreSQL; the row exists now
+                continue
+        return 1.0
+
+    def take(self, key: str, rate: Rate) -> float:
+        return self._update(key, rate, None)
+
+    def drain(self, key: str, rate: Rate, seconds: float) -> None:
+        self._update(key, rate, seconds)
+
+
+def limiter_for(settings: Any, db: Database) -> Limiter:
+    """Redis buckets when a Redis broker is configured, else the database."""
+    url = getattr(settings, "broker_url", None)
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        return Limiter(RedisBuckets.from_url(url))
+    return Limiter(DatabaseBuckets(db))

@@ -1,0 +1,131 @@
+"""``publisher run``: the embedded default (no Redis) and ``--once``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from publisher.cli.run import run
+from tests.workers.conftest import ROOT
+
+
+def _env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PUBLISHER_DATA_DIR=str(data),
+        PUBLISHER_TICK_SECONDS="0.5",
+        PUBLISHER_USER="can-bo",
+    )
+    return env
+
+
+def test_run_demo_publishes_into_the_outbox_without_redis(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher.cli.main", "run", "--demo", "--demo-in", "2", "-c", "1"],
+        env=_env(data),
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        pages: list[Path] = []
+        while time.monotonic() < deadline and not pages:
+            pages = (
+                list((data / "outbox" / "demo").glob("*.html")) if (data / "outbox" / "demo").is_dir() else []
+            )
+            time.sleep(0.3)
+        assert pages, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
+        record = json.loads(pages[0].with_suffix(".json").read_text(encoding="utf-8"))
+        assert record["post"].startswith("demo-")
+        assert (data / "broker" / "queue").is_dir()  # the embedded broker, not Redis
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            code = proc.wait()
+    assert code == 0
+    text = (tmp_path / "run.log").read_text(errors="replace")
+    assert "Hàng đợi nội bộ (không cần Redis)" in text
+
+
+def test_run_once_with_demo_publishes_now(tmp_path: Path) -> None:
+    env = _env(tmp_path / "var")
+    from publisher.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(run, ["--demo", "--once", "--json"], env=env, catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    payload = json.loads(out[out.index("{") :])
+    assert payload["outcomes"] == {"published": 1}
+    assert list((tmp_path / "var" / "outbox" / "demo").glob("*.html"))
+
+
+def test_run_restarts_a_worker_pool_that_died(tmp_path: Path) -> None:
+    """Celery/kombu 5.7 workers can exit on a broker error; ``publisher run`` starts them again."""
+    import psutil
+
+    from publisher.cli.run import queue_demo
+    from publisher.settings import Settings
+    from publisher.store import Store
+
+    data = tmp_path / "var"
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher.cli.main", "run", "-c", "1"],
+        env=_env(data),
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        pool: list[psutil.Process] = []
+        while time.monotonic() < deadline and not pool:
+            pool = [c for c in psutil.Process(proc.pid).children() if "celery" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert pool, "the worker pool did not start"
+        first = pool[0]
+        time.sleep(2.0)
+        os.killpg(proc.pid, 0)  # the supervisor is alive
+        for child in first.children(recursive=True):
+            child.kill()
+        first.kill()  # SIGKILL the pool's main process only
+        settings = Settings(_env_file=None, data_dir=data, user="can-bo")
+        store = Store(settings)
+        queue_demo(store, settings, 1.0)
+        deadline = time.monotonic() + 60
+        pages: list[Path] = []
+        while time.monotonic() < deadline and not pages:
+            folder = data / "outbox" / "demo"
+            pages = list(folder.glob("*.html")) if folder.is_dir() else []
+            time.sleep(0.3)
+        store.db.dispose()
+        assert pages, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
+        assert proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "khởi động lại" in (tmp_path / "run.log").read_text(errors="replace")

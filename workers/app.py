@@ -1,0 +1,132 @@
+"""The one Celery app, configured from :class:`publisher.settings.Settings`.
+
+- Broker: ``PUBLISHER_BROKER_URL`` (Redis) when set; otherwise the embedded default, kombu's
+  filesystem transport under ``<data dir>/broker`` (no server to install; see :func:`broker`).
+- Reliability: ``acks_late`` + ``reject_on_worker_lost`` + prefetch 1, so a killed worker's
+  message is handed out again. The database lease and reconcile step are what guarantee delivery;
+  the broker only rings the doorbell (publisher/dispatch.py).
+- Queues: ``publish`` (sending and the dispatcher tick), ``media`` (CPU-heavy preparation),
+  ``collect`` (engagement). A long video render never delays a text post due now.
+- Visibility timeout (Redis): ``PUBLISHER_VISIBILITY_TIMEOUT`` (default 2 h), above the longest
+  media task, set in the three places Celery reads it. No task is ever sent with a far ETA.
+- Beat: ``workers.tasks.dispatch_tick`` every ``PUBLISHER_TICK_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from celery.signals import after_setup_logger
+from kombu import Exchange, Queue
+
+from publisher.settings import Settings, get_settings
+
+QUEUES = ("publish", "media", "collect")
+
+
+def broker(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """URL and transport options.
+
+    Embedded default: the filesystem transport. Messages are files in one folder; a consumer
+    takes one by renaming it (atomic on one filesystem), so several worker processes on one
+    machine share the queue safely. It needs no server, survives restarts (files on disk), and
+    supports the fanout Celery's remote control uses. It does not keep unacknowledged messages:
+    a message taken by a worker that is then killed is gone, and the dispatcher's lease brings
+    the delivery back (that is the design anyway). Kombu's SQLAlchemy transport was the other
+    candidate: it never deletes delivered rows, has no fanout, and would add write contention to
+    SQLite.
+    """
+    if settings.broker_url:
+        vt = settings.visibility_timeout
+        return settings.broker_url, {"visibility_timeout": vt}
+    root = (settings.data_dir / "broker").resolve()
+    folders = {name: root / name for name in ("queue", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "processed_folder": str(folders["processed"]),
+        "control_folder": str(folders["control"]),
+        "store_processed": True,  # rename within the data dir (atomic); pruned by prune_processed
+        "polling_interval": 0.2,
+    }
+
+
+def prune_processed(settings: Settings, older_than: float = 3600.0) -> int:
+    """Delete processed message files of the embedded broker older than ``older_than`` seconds."""
+    import time
+
+    folder = settings.data_dir / "broker" / "processed"
+    if settings.broker_url or not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    n = 0
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                n += 1
+        except OSError:
+            continue
+    return n
+
+
+def make_app(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url, options = broker(settings)
+    app = Celery("publisher", broker=url, include=["workers.tasks"])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_store_errors_even_if_ignored=False,
+        result_backend=None,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        task_default_queue="publish",
+        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+        task_default_exchange="publish",
+        task_default_routing_key="publish",
+        task_routes={
+            "workers.tasks.publish_delivery": {"queue": "publish"},
+            "workers.tasks.reconcile_delivery": {"queue": "publish"},
+            "workers.tasks.dispatch_tick": {"queue": "publish"},
+            "workers.tasks.prepare_media": {"queue": "media"},
+        },
+        broker_transport_options=options,
+        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout},
+        visibility_timeout=settings.visibility_timeout,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_soft_shutdown_timeout=30,
+        beat_schedule={
+            "dispatch": {
+                "task": "workers.tasks.dispatch_tick",
+                "schedule": settings.tick_seconds,
+                # a tick nobody ran in time is worthless: the next one does the same work
+                "options": {"queue": "publish", "expires": max(settings.tick_seconds * 2, 2.0)},
+            }
+        },
+        beat_max_loop_interval=max(1.0, settings.tick_seconds),
+        beat_schedule_filename=str(Path(settings.data_dir).resolve() / "beat-schedule"),
+    )
+    return app
+
+
+@after_setup_logger.connect
+def _quiet_task_lines(**_kwargs: Any) -> None:
+    """No "received/succeeded" line per task (one every tick); attempts have their JSON line."""
+    import logging
+
+    for name in ("celery.app.trace", "celery.worker.strategy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+app = make_app()

@@ -1,0 +1,35 @@
+"""What each worker process builds once: the store, the rate limiter, the publisher.
+
+Built lazily in the process that uses it (after the prefork pool forked), never inherited.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from publisher.publishing import Publisher
+from publisher.ratelimit import limiter_for
+from publisher.settings import Settings, get_settings
+from publisher.store import Store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    publisher: Publisher
+    pid: int
+
+
+_current: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _current
+    if _current is None or _current.pid != os.getpid():
+        settings = get_settings()
+        store = Store(settings)
+        publisher = Publisher(store, settings, limiter=limiter_for(settings, store.db))
+        _current = Runtime(settings, store, publisher, os.getpid())
+    return _current
