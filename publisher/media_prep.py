@@ -48,6 +48,16 @@ class MediaPlan:
     jobs: list[Job] = field(default_factory=list)
 
 
+def needs_preparation(delivery: Delivery) -> bool:
+    """Whether this delivery's platform takes prepared variants of its photos or clip (cheap: no probe)."""
+    platform = delivery.target.platform
+    if platform in (Platform.FACEBOOK, Platform.YOUTUBE):
+        return bool(delivery.images or delivery.video)
+    if platform is Platform.ZALO:
+        return delivery.video is not None
+    return False
+
+
 def _upright(path: Path, settings: Settings) -> bool:
     try:
         info = probe_video(path, settings.media.ffprobe)

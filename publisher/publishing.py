@@ -54,8 +54,19 @@ from publisher.settings import Settings
 from publisher.store import schema as s
 from publisher.store.repo import PAUSE_KEY, Store
 
+#: how long a delivery whose photos or clip are still being prepared waits before the next look
+MEDIA_WAIT_SECONDS = 20
+
 register(
     {
+        "publishing.changed": (
+            "Nội dung hoặc tệp ảnh/video đã thay đổi sau khi duyệt: cần duyệt lại trước khi đăng.",
+            "The text or a photo/video file changed after approval: it must be approved again.",
+        ),
+        "publishing.media_pending": (
+            "Ảnh/video đang được chuẩn bị cho nền tảng; sẽ đăng ngay khi xong.",
+            "Photos/video are being prepared for the platform; it goes out as soon as they are ready.",
+        ),
         "publishing.retry_limit": (
             "Đã thử {n} lần không thành công; lần cuối: {reason}",
             "Gave up after {n} attempts; last: {reason}",
@@ -260,6 +271,9 @@ class Publisher:
                 row, State.FAILED, last_code="account_disabled", last_reason=t("publishing.account_disabled")
             )
         delivery = self.store.delivery(did)
+        held = self._guard(row, delivery)
+        if held is not None:
+            return held
         if delivery.due_at - now > EARLY_TOLERANCE and not self.may_hand_off(delivery):
             return self._release(
                 row,
@@ -292,6 +306,46 @@ class Publisher:
             return Step(did, "skipped", None)
         delivery = dataclasses.replace(delivery, state=State.PUBLISHING, attempts=int(row.attempts) + 1)
         return self._run(adapter, delivery, attempt, "publish")
+
+    def _guard(self, row: Row[Any], delivery: Delivery) -> Step | None:
+        """The last look before anything is sent: the approval still covers what would go out
+        (text and the bytes of every photo and clip), the pre-publish review finds nothing that
+        blocks, and the media are prepared for this platform."""
+        from publisher.media_prep import needs_preparation
+        from publisher.review import findings_for
+        from publisher.store.repo import spec_hash
+
+        spec = self.store.post_spec(f"#{delivery.id}")
+        if self.settings.require_approval:
+            with self.db.read() as conn:
+                approved = conn.execute(
+                    select(s.posts.c.approved_hash).where(s.posts.c.id == row.post_id)
+                ).scalar()
+            if approved != row.content_hash or spec_hash(spec) != row.content_hash:
+                return self._release(
+                    row, State.AWAITING_APPROVAL, last_code="approval", last_reason=t("publishing.changed")
+                )
+        blocking = [f for f in findings_for(spec, self.settings) if f.blocks]
+        if blocking:
+            return self._release(
+                row,
+                State.AWAITING_APPROVAL,
+                last_code="review",
+                last_reason="; ".join(str(f) for f in blocking)[:1000],
+            )
+        if needs_preparation(self.store.delivery(delivery.id, prepared=False)):
+            if row.media_state == "failed":
+                return self._release(row, State.FAILED, last_code="media", last_reason=row.last_reason)
+            if row.media_state != "ready" or (row.media or {}).get("hash") != row.content_hash:
+                return self._release(
+                    row,
+                    State.RETRY_WAIT,
+                    next_attempt_at=self.clock() + timedelta(seconds=MEDIA_WAIT_SECONDS),
+                    last_code="media_pending",
+                    last_reason=t("publishing.media_pending"),
+                    progress=row.progress,
+                )
+        return None
 
     def _continue(self, row: Row[Any]) -> Step:
         """A pending publish (slow upload, video processing) whose poll time has come."""

@@ -165,7 +165,7 @@ class Cluster:
                 str(ENTRY),
                 "worker",
                 "-Q",
-                "publish",
+                "publish,media",
                 "-c",
                 str(concurrency),
                 "-P",
