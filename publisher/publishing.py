@@ -47,7 +47,7 @@ from publisher.core.models import Delivery, Platform, Target, text_hash
 from publisher.core.states import State, check_transition
 from publisher.i18n import register, t
 from publisher.platforms.base import Adapter, AuthExpired, Checkpoint, Credentials, Outcome, Result
-from publisher.platforms.http import mask_text
+from publisher.platforms.http import TemporaryFailure, mask_text
 from publisher.platforms.registry import adapter_class
 from publisher.ratelimit import Limiter
 from publisher.settings import Settings
@@ -297,6 +297,14 @@ class Publisher:
         except AuthExpired as exc:
             self.store.set_account_status(int(row.account_id), "needs_reauth", str(exc))
             return self._release(row, State.NEEDS_REAUTH, last_code="auth", last_reason=str(exc))
+        except TemporaryFailure as exc:  # the token endpoint is down: nothing was sent, try again later
+            return self._release(
+                row,
+                State.RETRY_WAIT,
+                next_attempt_at=now + timedelta(seconds=self._wait(int(row.attempts) + 1, Result.transient())),
+                last_code="refresh_unavailable",
+                last_reason=str(exc),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             return self._release(
                 row, State.FAILED, last_code="config", last_reason=t("publishing.config", error=exc)

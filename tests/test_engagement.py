@@ -351,7 +351,9 @@ def test_collect_tasks_and_beat_entries(store: Store, monkeypatch: pytest.Monkey
         from workers import collect
     finally:
         get_settings.cache_clear()
-    for entry in collect.BEAT.values():
+    from workers.app import COLLECT_BEAT
+
+    for entry in COLLECT_BEAT.values():
         assert entry["task"] in collect.app.tasks and entry["options"]["queue"] == "collect"
     monkeypatch.setattr(collect, "runtime", lambda: SimpleNamespace(store=store, settings=store.settings))
     published(store, "sandbox/demo", "bai", datetime.now(UTC) - timedelta(hours=2), "sandbox-1")

@@ -18,12 +18,49 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import after_setup_logger
 from kombu import Exchange, Queue
 
 from publisher.settings import Settings, get_settings
 
 QUEUES = ("publish", "media", "collect")
+
+#: the ``collect`` queue's schedule (engagement snapshots, followers, alerts, the Monday report);
+#: times are UTC, the app's timezone: 00:00 UTC is 07:00 in Vietnam
+COLLECT_BEAT: dict[str, dict[str, Any]] = {
+    "collect-engagement": {
+        "task": "workers.collect.collect_engagement",
+        "schedule": 600.0,  # every 10 minutes: +1 h snapshots within 10 minutes of their time
+        "options": {"queue": "collect", "expires": 540},
+    },
+    "collect-weekly-sweep": {
+        "task": "workers.collect.collect_engagement",
+        "schedule": crontab(minute=30, hour=16, day_of_week="sun"),  # Sunday 23:30 in Vietnam
+        "kwargs": {"weekly_sweep": True},
+        "options": {"queue": "collect", "expires": 3000},
+    },
+    "collect-followers": {
+        "task": "workers.collect.collect_followers",
+        "schedule": crontab(minute=0, hour=16),  # 23:00 in Vietnam, every day
+        "options": {"queue": "collect", "expires": 3000},
+    },
+    "refresh-tokens": {
+        "task": "workers.collect.refresh_tokens",
+        "schedule": 3600.0,  # ahead of expiry, and at least daily so Zalo's refresh window keeps rolling
+        "options": {"queue": "collect", "expires": 3000},
+    },
+    "send-alerts": {
+        "task": "workers.collect.send_alerts",
+        "schedule": 120.0,
+        "options": {"queue": "collect", "expires": 110},
+    },
+    "weekly-report": {
+        "task": "workers.collect.weekly_report",
+        "schedule": crontab(minute=0, hour=0, day_of_week="mon"),  # Monday 07:00 in Vietnam
+        "options": {"queue": "collect", "expires": 6 * 3600},
+    },
+}
 
 
 def broker(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -78,7 +115,7 @@ def make_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url, options = broker(settings)
-    app = Celery("publisher", broker=url, include=["workers.tasks"])
+    app = Celery("publisher", broker=url, include=["workers.tasks", "workers.collect"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -99,6 +136,7 @@ def make_app(settings: Settings | None = None) -> Celery:
             "workers.tasks.reconcile_delivery": {"queue": "publish"},
             "workers.tasks.dispatch_tick": {"queue": "publish"},
             "workers.tasks.prepare_media": {"queue": "media"},
+            "workers.collect.*": {"queue": "collect"},
         },
         broker_transport_options=options,
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout},
@@ -112,7 +150,8 @@ def make_app(settings: Settings | None = None) -> Celery:
                 "schedule": settings.tick_seconds,
                 # a tick nobody ran in time is worthless: the next one does the same work
                 "options": {"queue": "publish", "expires": max(settings.tick_seconds * 2, 2.0)},
-            }
+            },
+            **COLLECT_BEAT,
         },
         beat_max_loop_interval=max(1.0, settings.tick_seconds),
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "beat-schedule"),

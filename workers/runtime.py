@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from publisher.platforms.youtube import YouTubeAdapter
 from publisher.publishing import Publisher
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings, get_settings
 from publisher.store import Store
+from publisher.store.counters import DbQuotaCounter
 
 
 @dataclass
@@ -30,6 +32,8 @@ def runtime() -> Runtime:
     if _current is None or _current.pid != os.getpid():
         settings = get_settings()
         store = Store(settings)
+        # the YouTube daily quota is one budget per project, shared by every process and machine
+        YouTubeAdapter.shared_counter = DbQuotaCounter(store.db)
         publisher = Publisher(store, settings, limiter=limiter_for(settings, store.db))
         _current = Runtime(settings, store, publisher, os.getpid())
     return _current

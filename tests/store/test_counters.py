@@ -23,3 +23,31 @@ def test_quota_counter_is_atomic_across_threads(store: Store) -> None:
     assert counter.used("proj", day) == 4 * 20 * 50
     assert counter.used("proj", date(2026, 5, 1)) == 0
     assert counter.add("proj", day, -50) == 3950
+
+
+def test_worker_runtime_shares_the_youtube_quota_through_the_database(
+    tmp_path: object, monkeypatch: object
+) -> None:
+    import pytest
+
+    from publisher.platforms.youtube import YouTubeAdapter
+    from publisher.platforms.youtube.quota import MemoryQuotaCounter
+    from publisher.settings import get_settings
+    from workers import runtime as rt
+
+    mp = pytest.MonkeyPatch()
+    before = YouTubeAdapter.shared_counter
+    try:
+        mp.setenv("PUBLISHER_DATA_DIR", str(tmp_path))
+        get_settings.cache_clear()
+        rt._current = None
+        current = rt.runtime()
+        current.store.init()
+        assert isinstance(YouTubeAdapter.shared_counter, DbQuotaCounter)
+        YouTubeAdapter.shared_counter.add("p", date(2026, 1, 1), 1600)
+        assert DbQuotaCounter(current.store.db).used("p", date(2026, 1, 1)) == 1600
+    finally:
+        YouTubeAdapter.shared_counter = before if before is not None else MemoryQuotaCounter()
+        rt._current = None
+        mp.undo()
+        get_settings.cache_clear()
