@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,13 +48,12 @@ class MediaPlan:
     jobs: list[Job] = field(default_factory=list)
 
 
-def needs_preparation(delivery: Delivery) -> bool:
-    """Whether this delivery's platform takes prepared variants of its photos or clip (cheap: no probe)."""
-    platform = delivery.target.platform
+def needs_preparation(platform: Platform, images: Sequence[Path], video: Path | None) -> bool:
+    """Whether the platform takes prepared variants of these photos or this clip (cheap: no probe)."""
     if platform in (Platform.FACEBOOK, Platform.YOUTUBE):
-        return bool(delivery.images or delivery.video)
+        return bool(images or video)
     if platform is Platform.ZALO:
-        return delivery.video is not None
+        return video is not None
     return False
 
 

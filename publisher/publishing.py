@@ -324,15 +324,12 @@ class Publisher:
         from publisher.store.repo import spec_hash
 
         spec = self.store.post_spec(f"#{delivery.id}")
-        if self.settings.require_approval:
-            with self.db.read() as conn:
-                approved = conn.execute(
-                    select(s.posts.c.approved_hash).where(s.posts.c.id == row.post_id)
-                ).scalar()
-            if approved != row.content_hash or spec_hash(spec) != row.content_hash:
-                return self._release(
-                    row, State.AWAITING_APPROVAL, last_code="approval", last_reason=t("publishing.changed")
-                )
+        if self.settings.require_approval and (
+            row.approved_hash != row.content_hash or spec_hash(spec) != row.content_hash
+        ):
+            return self._release(
+                row, State.AWAITING_APPROVAL, last_code="approval", last_reason=t("publishing.changed")
+            )
         blocking = [f for f in findings_for(spec, self.settings) if f.blocks]
         if blocking:
             return self._release(
@@ -341,7 +338,7 @@ class Publisher:
                 last_code="review",
                 last_reason="; ".join(str(f) for f in blocking)[:1000],
             )
-        if needs_preparation(self.store.delivery(delivery.id, prepared=False)):
+        if needs_preparation(delivery.target.platform, spec.images, spec.video):
             if row.media_state == "failed":
                 return self._release(row, State.FAILED, last_code="media", last_reason=row.last_reason)
             if row.media_state != "ready" or (row.media or {}).get("hash") != row.content_hash:
@@ -803,6 +800,7 @@ class Publisher:
                 select(
                     s.deliveries,
                     s.posts.c.content_hash,
+                    s.posts.c.approved_hash,
                     s.accounts.c.status.label("account_status"),
                     s.accounts.c.credentials.label("account_credentials"),
                     s.accounts.c.platform,

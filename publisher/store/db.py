@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import os
+import weakref
+
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,7 +20,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60}, **kwargs)
+        # pooled (QueuePool, check_same_thread off): a connection and its PRAGMAs are made once,
+        # not per transaction
+        engine = create_engine(url, pool_size=5, max_overflow=10, connect_args={"timeout": 60}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -38,7 +42,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    # pre-ping: a connection broken by a database restart is replaced before it is used
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child (Celery's prefork pool) never touch the parent's pooled connections."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 class Database:
@@ -47,6 +64,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        _ENGINES.add(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
     @contextmanager
