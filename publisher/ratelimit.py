@@ -186,9 +186,21 @@ class DatabaseBuckets:
         self._update(key, rate, seconds)
 
 
+def account_rates(settings: Any) -> dict[Platform, Rate | None]:
+    """Per-account rates from the settings (``PUBLISHER_FACEBOOK__POSTS_PER_MINUTE`` …)."""
+    rates = dict(ACCOUNT_RATES)
+    for platform in (Platform.FACEBOOK, Platform.YOUTUBE, Platform.ZALO):
+        section = getattr(settings, platform.value, None)
+        per_minute = getattr(section, "posts_per_minute", None)
+        burst = getattr(section, "burst", None)
+        if per_minute is not None and burst is not None:
+            rates[platform] = Rate(burst=int(burst), per_second=float(per_minute) / 60)
+    return rates
+
+
 def limiter_for(settings: Any, db: Database) -> Limiter:
     """Redis buckets when a Redis broker is configured, else the database."""
     url = getattr(settings, "broker_url", None)
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return Limiter(RedisBuckets.from_url(url))
-    return Limiter(DatabaseBuckets(db))
+        return Limiter(RedisBuckets.from_url(url), account_rates(settings))
+    return Limiter(DatabaseBuckets(db), account_rates(settings))

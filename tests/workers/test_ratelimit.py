@@ -65,3 +65,17 @@ def test_sandbox_is_not_limited_and_embedded_default_uses_the_database(store: St
     assert isinstance(limiter.buckets, DatabaseBuckets)
     sandbox = Target(Platform.SANDBOX, "demo")
     assert all(limiter.acquire(sandbox) == 0.0 for _ in range(100))
+
+
+def test_account_rates_come_from_the_settings() -> None:
+    from publisher.core.models import Platform
+    from publisher.ratelimit import account_rates
+    from publisher.settings import Settings
+
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s.facebook.posts_per_minute = 6
+    s.facebook.burst = 2
+    rates = account_rates(s)
+    fb = rates[Platform.FACEBOOK]
+    assert fb is not None and fb.burst == 2 and abs(fb.per_second - 0.1) < 1e-9
+    assert rates[Platform.SANDBOX] is None
