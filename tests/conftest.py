@@ -57,7 +57,7 @@ def _language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": tmp_path / "var", "user": "can-bo"}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

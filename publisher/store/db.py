@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import os
-import weakref
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
