@@ -43,7 +43,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from publisher.core.models import Delivery, Platform, Target, text_hash
+from publisher.core.models import Delivery, Platform, PostSpec, Target, text_hash
 from publisher.core.states import State, check_transition
 from publisher.i18n import register, t
 from publisher.platforms.base import Adapter, AuthExpired, Checkpoint, Credentials, Outcome, Result
@@ -270,8 +270,9 @@ class Publisher:
             return self._release(
                 row, State.FAILED, last_code="account_disabled", last_reason=t("publishing.account_disabled")
             )
-        delivery = self.store.delivery(did)
-        held = self._guard(row, delivery)
+        delivery, spec = self.store.delivery_with_spec(did)
+        assert spec is not None
+        held = self._guard(row, delivery, spec)
         if held is not None:
             return held
         if delivery.due_at - now > EARLY_TOLERANCE and not self.may_hand_off(delivery):
@@ -315,7 +316,7 @@ class Publisher:
         delivery = dataclasses.replace(delivery, state=State.PUBLISHING, attempts=int(row.attempts) + 1)
         return self._run(adapter, delivery, attempt, "publish")
 
-    def _guard(self, row: Row[Any], delivery: Delivery) -> Step | None:
+    def _guard(self, row: Row[Any], delivery: Delivery, spec: PostSpec) -> Step | None:
         """The last look before anything is sent: the approval still covers what would go out
         (text and the bytes of every photo and clip), the pre-publish review finds nothing that
         blocks, and the media are prepared for this platform."""
@@ -323,7 +324,6 @@ class Publisher:
         from publisher.review import findings_for
         from publisher.store.repo import spec_hash
 
-        spec = self.store.post_spec(f"#{delivery.id}")
         if self.settings.require_approval and (
             row.approved_hash != row.content_hash or spec_hash(spec) != row.content_hash
         ):

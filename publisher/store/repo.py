@@ -713,21 +713,40 @@ class Store:
         With ``prepared`` (the default), media prepared for this platform and for this very content
         replace the originals (see :mod:`publisher.media_prep`).
         """
+        return self.delivery_with_spec(delivery_id, prepared, with_spec=False)[0]
+
+    def delivery_with_spec(
+        self, delivery_id: int, prepared: bool = True, with_spec: bool = True
+    ) -> tuple[Delivery, PostSpec | None]:
+        """The delivery and, in the same read, its post as written (for the checks before sending)."""
+        P = s.posts
+        last = (
+            select(func.max(s.attempts.c.started_at))
+            .where(s.attempts.c.delivery_id == s.deliveries.c.id)
+            .scalar_subquery()
+            .label("last_attempt_at")
+        )
         with self.db.read() as conn:
             r = conn.execute(
-                select(s.deliveries, s.posts.c.key, s.posts.c.title, s.posts.c.text, s.posts.c.images,
-                       s.posts.c.video, s.posts.c.link, s.posts.c.content_hash, s.posts.c.options,
-                       s.posts.c.campaign, s.posts.c.author, s.accounts.c.platform, s.accounts.c.name)
-                .join(s.posts, s.posts.c.id == s.deliveries.c.post_id)
+                select(s.deliveries, P.c.key, P.c.title, P.c.text, P.c.images, P.c.video, P.c.link,
+                       P.c.content_hash, P.c.options, P.c.campaign, P.c.author, P.c.timezone,
+                       P.c.due_at.label("post_due_at"), P.c.grace_seconds, P.c.draft, P.c.source_file,
+                       P.c.source_line, s.accounts.c.platform, s.accounts.c.name, last)
+                .join(P, P.c.id == s.deliveries.c.post_id)
                 .join(s.accounts, s.accounts.c.id == s.deliveries.c.account_id)
                 .where(s.deliveries.c.id == delivery_id)
             ).first()
             if r is None:
                 raise NotFound(msg("store.no_post", ref=f"#{delivery_id}"))
-            last = conn.execute(select(func.max(s.attempts.c.started_at))
-                                .where(s.attempts.c.delivery_id == delivery_id)).scalar()
-        images = tuple(Path(p) for p in r.images or [])
-        video = Path(r.video) if r.video else None
+            targets = conn.execute(
+                select(s.accounts.c.platform, s.accounts.c.name)
+                .join(s.deliveries, s.deliveries.c.account_id == s.accounts.c.id)
+                .where(s.deliveries.c.post_id == r.post_id, s.deliveries.c.state != State.CANCELLED.value)
+                .order_by(s.deliveries.c.id)
+            ).all() if with_spec else []
+        originals = tuple(Path(p) for p in r.images or [])
+        original_video = Path(r.video) if r.video else None
+        images, video = originals, original_video
         options = dict(r.options or {})
         media = r.media if prepared and r.media_state == "ready" else None
         if media and media.get("hash") == r.content_hash:
@@ -739,13 +758,23 @@ class Store:
                 section = dict(options.get(r.platform) or {})
                 section.setdefault("thumbnail", media["thumbnail"])
                 options[r.platform] = section
-        return Delivery(
+        delivery = Delivery(
             id=r.id, post_id=r.post_id, post_key=r.key, target=Target.parse(f"{r.platform}/{r.name}"),
             state=State(r.state), due_at=r.due_at, title=r.title, text=r.text, images=images, video=video,
             link=r.link, content_hash=r.content_hash, attempts=r.attempts, remote_id=r.remote_id,
             remote_url=r.remote_url, resume_state=r.resume_state, options=options,
-            campaign=r.campaign, author=r.author, last_attempt_at=last,
+            campaign=r.campaign, author=r.author, last_attempt_at=r.last_attempt_at,
         )
+        if not with_spec:
+            return delivery, None
+        spec = PostSpec(
+            key=r.key, title=r.title, text=r.text, due_at=r.post_due_at, timezone=r.timezone,
+            targets=tuple(Target.parse(f"{t.platform}/{t.name}") for t in targets),
+            images=originals, video=original_video, campaign=r.campaign, author=r.author, link=r.link,
+            grace_hours=r.grace_seconds / 3600, draft=r.draft, options=dict(r.options or {}),
+            source_file=r.source_file, source_line=r.source_line,
+        )
+        return delivery, spec
 
     def set_progress(self, delivery_id: int, percent: int | None) -> None:
         with self.db.write() as conn:
