@@ -194,7 +194,8 @@ def account_rates(settings: Any) -> dict[Platform, Rate | None]:
         per_minute = getattr(section, "posts_per_minute", None)
         burst = getattr(section, "burst", None)
         if per_minute is not None and burst is not None:
-            rates[platform] = Rate(burst=int(burst), per_second=float(per_minute) / 60)
+            # 0 (or less) switches the account limit off; the platform's own answers still apply
+            rates[platform] = Rate(burst=int(burst), per_second=float(per_minute) / 60) if per_minute > 0 else None
     return rates
 
 

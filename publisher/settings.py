@@ -25,7 +25,7 @@ class FacebookSettings(BaseModel):
     native_scheduling: bool = Field(
         True, description="Hand posts due 10 min to 29 days ahead to Facebook's own scheduler (scheduled_publish_time)."
     )
-    posts_per_minute: float = Field(20.0, description="Publishing calls per Page per minute, shared by all workers.")
+    posts_per_minute: float = Field(20.0, description="Publishing calls per Page per minute, shared by all workers (0: no limit of ours).")
     burst: int = Field(10, description="Calls a Page may make at once before the per-minute rate applies.")
 
 
@@ -39,7 +39,7 @@ class YouTubeSettings(BaseModel):
     native_scheduling: bool = Field(
         True, description="Upload videos ahead as private with publishAt, so YouTube publishes them on time."
     )
-    posts_per_minute: float = Field(1.0, description="Uploads per channel per minute, shared by all workers.")
+    posts_per_minute: float = Field(1.0, description="Uploads per channel per minute, shared by all workers (0: no limit of ours).")
     burst: int = Field(3, description="Uploads a channel may start at once before the per-minute rate applies.")
     daily_quota: int = Field(10_000, description="YouTube Data API units per project per day (resets at midnight Pacific).")
     quota_costs: dict[str, int] = Field(
@@ -53,7 +53,7 @@ class ZaloSettings(BaseModel):
     oauth_url: str = Field("https://oauth.zaloapp.com", description="Zalo OAuth v4 host.")
     app_id: str | None = Field(None, description="Zalo app id.")
     app_secret: SecretStr | None = Field(None, description="Zalo app secret.")
-    posts_per_minute: float = Field(30.0, description="Article calls per OA per minute, shared by all workers.")
+    posts_per_minute: float = Field(30.0, description="Article calls per OA per minute, shared by all workers (0: no limit of ours).")
     burst: int = Field(5, description="Calls an OA may make at once before the per-minute rate applies.")
     broadcast: bool = Field(False, description="Also broadcast each published article to followers (06:00-22:00 only).")
     default_cover_url: str | None = Field(

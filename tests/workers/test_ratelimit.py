@@ -79,3 +79,13 @@ def test_account_rates_come_from_the_settings() -> None:
     fb = rates[Platform.FACEBOOK]
     assert fb is not None and fb.burst == 2 and abs(fb.per_second - 0.1) < 1e-9
     assert rates[Platform.SANDBOX] is None
+
+
+def test_zero_per_minute_switches_the_account_limit_off() -> None:
+    from publisher.core.models import Platform
+    from publisher.ratelimit import account_rates
+    from publisher.settings import Settings
+
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s.zalo.posts_per_minute = 0
+    assert account_rates(s)[Platform.ZALO] is None

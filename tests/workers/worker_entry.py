@@ -32,6 +32,8 @@ def main() -> None:
         for table in (ratelimit.ACCOUNT_RATES, ratelimit.APP_RATES):
             for key in list(table):
                 table[key] = None
+        for platform in ("FACEBOOK", "YOUTUBE", "ZALO"):
+            os.environ[f"PUBLISHER_{platform}__POSTS_PER_MINUTE"] = "0"
     hold = os.environ.get("PUBLISHER_TEST_HOLD_AFTER_CLAIM")
     if hold:
         from publisher.publishing import Publisher
