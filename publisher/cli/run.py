@@ -33,8 +33,10 @@ register(
         ),
         "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
         "run.starting": (
-            "Đang chạy {n} tiến trình đăng bài và bộ điều phối (mỗi {tick} giây). Nhấn Ctrl+C để dừng.",
-            "Running {n} publishing processes and the dispatcher (every {tick} s). Press Ctrl+C to stop.",
+            "Đang chạy {n} tiến trình đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
+            "Nhấn Ctrl+C để dừng.",
+            "Running {n} publishing processes, 1 media process and the dispatcher (every {tick} s). "
+            "Press Ctrl+C to stop.",
         ),
         "run.restart": (
             "Tiến trình đăng bài dừng bất thường (mã {code}); khởi động lại sau {seconds} giây.",
@@ -116,37 +118,24 @@ def _collect(jobs: list[tuple[str, int]]) -> Callable[[str, int], None]:
     return enqueue
 
 
-def worker_command(st: Settings, concurrency: int) -> list[str]:
-    """The Celery worker with the dispatcher (beat) embedded, consuming every queue."""
-    from workers.app import QUEUES
-
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--beat",
-        "-Q",
-        ",".join(QUEUES),
-        "-c",
-        str(concurrency),
-        "-P",
-        "prefork",
-        "-n",
-        f"publisher@{socket.gethostname()}",
-        "--without-mingle",
-        "--without-gossip",
-        "-s",
-        str((st.data_dir / "beat-schedule").resolve()),
-        "-l",
-        st.log_level,
-    ]
+def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
+    """Two Celery workers: one with the dispatcher (beat) embedded for ``publish`` and ``collect``,
+    and one process for ``media``, so that a long video render never holds up a post due now."""
+    host = socket.gethostname()
+    base = [
+        sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "prefork",
+        "--without-mingle", "--without-gossip", "-l", st.log_level,
+    ]  # fmt: skip
+    main = [
+        *base, "--beat", "-s", str((st.data_dir / "beat-schedule").resolve()),
+        "-Q", "publish,collect", "-c", str(concurrency), "-n", f"publisher@{host}",
+    ]  # fmt: skip
+    media = [*base, "-Q", "media", "-c", "1", "-n", f"media@{host}"]
+    return [main, media]
 
 
 def serve(st: Settings, concurrency: int | None) -> int:
-    """Run the worker pool and keep it running: a worker that dies is started again.
+    """Run the worker pools and keep them running: a pool that dies is started again.
 
     Celery 5.7 / kombu 5.7 workers exit ("Unrecoverable error") when Redis restarts while they
     hold unacknowledged messages; the database leases make that safe, and this loop (like
@@ -164,28 +153,45 @@ def serve(st: Settings, concurrency: int | None) -> int:
         broker(st)  # create the folders before the worker starts
         console.print(t("run.embedded", dir=(st.data_dir / "broker").resolve()), markup=False)
     console.print(t("run.starting", n=workers, tick=st.tick_seconds), markup=False)
+    commands = worker_commands(st, workers)
+    procs: list[subprocess.Popen[bytes] | None] = [None] * len(commands)
+    started = [0.0] * len(commands)
+    failures = [0] * len(commands)
+    restart_at = [0.0] * len(commands)
     stopping = False
-    proc: subprocess.Popen[bytes] | None = None
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signum)
+        for p in procs:
+            if p is not None and p.poll() is None:
+                p.send_signal(signum)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    failures = 0
     while True:
-        started = time.monotonic()
-        proc = subprocess.Popen(worker_command(st, workers))
-        code = proc.wait()
-        if stopping or code == 0:
+        if stopping:
+            for p in procs:
+                if p is not None:
+                    p.wait()
             return 0
-        failures = 0 if time.monotonic() - started > 60 else failures + 1
-        wait = min(30.0, 2.0**failures)
-        err_console.print(t("run.restart", code=code, seconds=round(wait)), markup=False)
-        time.sleep(wait)
+        now = time.monotonic()
+        for i, cmd in enumerate(commands):
+            p = procs[i]
+            if p is None:
+                if now >= restart_at[i]:
+                    procs[i] = subprocess.Popen(cmd)
+                    started[i] = now
+                continue
+            code = p.poll()
+            if code is None or stopping:
+                continue
+            procs[i] = None
+            failures[i] = 0 if now - started[i] > 60 else failures[i] + 1
+            wait = min(30.0, 2.0 ** failures[i])
+            restart_at[i] = now + wait
+            err_console.print(t("run.restart", code=code, seconds=round(wait)), markup=False)
+        time.sleep(0.3)
 
 
 @click.command(

@@ -129,3 +129,13 @@ def test_run_restarts_a_worker_pool_that_died(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert "khởi động lại" in (tmp_path / "run.log").read_text(errors="replace")
+
+
+def test_media_renders_run_in_their_own_process(tmp_path: Path) -> None:
+    from publisher.cli.run import worker_commands
+    from publisher.settings import Settings
+
+    main, media = worker_commands(Settings(_env_file=None, data_dir=tmp_path), 3)  # type: ignore[call-arg]
+    assert main[main.index("-Q") + 1] == "publish,collect" and "--beat" in main
+    assert main[main.index("-c") + 1] == "3"
+    assert media[media.index("-Q") + 1] == "media" and "--beat" not in media
