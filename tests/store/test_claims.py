@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -17,9 +19,9 @@ from publisher.store.db import Database
 N = 600
 
 
-def _claimer(url: str, name: str, start: mp.synchronize.Event, out: mp.Queue) -> None:  # type: ignore[name-defined]
+def _claimer(url: str, name: str, start: Any, out: Any) -> None:
     db = Database(url)
-    start.wait()
+    start.wait()  # a barrier: every claimer is imported and connected before any claims
     got: list[int] = []
     now = datetime.now(UTC)
     while True:
@@ -27,6 +29,7 @@ def _claimer(url: str, name: str, start: mp.synchronize.Event, out: mp.Queue) ->
         if not ids:
             break
         got += ids
+        time.sleep(0.002)  # a little work per claim, as a worker does, so that claimers interleave
     out.put((name, got))
     db.dispose()
 
@@ -57,12 +60,11 @@ def _seed(store: Store) -> None:
 def test_concurrent_claimers_claim_each_delivery_exactly_once(store: Store) -> None:
     _seed(store)
     ctx = mp.get_context("spawn")
-    start = ctx.Event()
+    start = ctx.Barrier(6)
     out = ctx.Queue()
     procs = [ctx.Process(target=_claimer, args=(store.db.url, f"w{i}", start, out)) for i in range(6)]
     for p in procs:
         p.start()
-    start.set()
     results = [out.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(timeout=30)
