@@ -8,6 +8,7 @@ turns those skips into failures.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,16 @@ def need_service(name: str, host: str, port: int) -> None:
     if REQUIRE:
         pytest.fail(text + " (PUBLISHER_TEST_REQUIRE_SERVICES=1)")
     pytest.skip(text)
+
+
+def need_ffmpeg(module: bool = False) -> None:
+    """Video tests need ffmpeg and ffprobe; skipped with how to install them, or failed in CI."""
+    if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+        return
+    text = "ffmpeg/ffprobe are not installed; install them with: apt-get install ffmpeg"
+    if REQUIRE:
+        pytest.fail(text + " (PUBLISHER_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(text, allow_module_level=module)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,9 @@ from publisher.core.models import Platform, PostSpec, Target
 from publisher.media_prep import plan_media, prepare_delivery
 from publisher.store import Store
 from tests.assets.media_factory import clip, photo
+from tests.conftest import need_ffmpeg
+
+need_ffmpeg(module=True)
 
 FB = Target(Platform.FACEBOOK, "ubnd-hanh-dich")
 YT = Target(Platform.YOUTUBE, "hanh-dich-tv")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.assets import media_factory as mf
+from tests.conftest import need_ffmpeg
 
-if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:  # pragma: no cover
-    pytest.skip("ffmpeg/ffprobe not installed (apt-get install ffmpeg)", allow_module_level=True)
+
+@pytest.fixture(scope="session", autouse=True)
+def _ffmpeg() -> None:
+    need_ffmpeg()
 
 
 @pytest.fixture(scope="session")

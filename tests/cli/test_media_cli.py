@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +16,9 @@ from assets.probe import probe_video
 from publisher.cli.media import COMMANDS, media
 from publisher.i18n import set_language
 from tests.assets import media_factory as mf
+from tests.conftest import need_ffmpeg
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+need_ffmpeg(module=True)
 
 
 def run(*args: str) -> tuple[int, str]:

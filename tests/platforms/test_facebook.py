@@ -501,11 +501,11 @@ def test_photos_over_the_media_limit_are_refused_before_any_call(rsps, adapter, 
 
 @pytest.mark.parametrize(("size", "vertical"), [("90x160", True), ("160x90", False)])
 def test_orientation_is_probed_from_the_file(tmp_path: Path, size: str, vertical: bool) -> None:
-    import shutil
     import subprocess
 
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed")
+    from tests.conftest import need_ffmpeg
+
+    need_ffmpeg()
     path = tmp_path / "clip.mp4"
     subprocess.run(
         [
