@@ -277,7 +277,7 @@ def collect_followers(
 ) -> CollectReport:
     """Followers of every active account for today (local day); the first count of a day is kept.
 
-    Adapters that can tell expose ``follower_count() -> int | None`` (Zalo does today).
+    Adapters that can tell expose ``follower_count() -> int | None`` (Zalo, Facebook, YouTube).
     """
     now = now or datetime.now(UTC)
     report = CollectReport()
