@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Text, cast, or_, select, update
+from sqlalchemy import Connection, Select, Text, cast, or_, select, update
 
 from publisher.core.states import State, check_transition
 from publisher.store import schema as s
@@ -31,9 +32,14 @@ def _tx(db: Database, conn: Connection | None) -> Iterator[Connection]:
 
 
 def _claim(conn: Connection, db: Database, where: list, values: dict, limit: int, order: list) -> list[int]:
-    sub = select(D.c.id).where(*where).order_by(*order).limit(limit)
+    return _claim_selected(conn, db, select(D.c.id).where(*where).order_by(*order).limit(limit), values)
+
+
+def _claim_selected(conn: Connection, db: Database, sub: Select[Any], values: dict) -> list[int]:
+    """Update the deliveries ``sub`` selects and return their ids; on PostgreSQL rows another
+    claimer holds are skipped (``FOR UPDATE SKIP LOCKED``), SQLite has one writer anyway."""
     if not db.is_sqlite:
-        sub = sub.with_for_update(skip_locked=True)
+        sub = sub.with_for_update(of=D, skip_locked=True)
     stmt = update(D).where(D.c.id.in_(sub.scalar_subquery())).values(**values).returning(D.c.id)
     return sorted(int(r[0]) for r in conn.execute(stmt))
 
@@ -180,10 +186,7 @@ def claim_handoffs(
                     .order_by(D.c.due_at, D.c.id)
                     .limit(limit - len(ids))
                 )
-                if not db.is_sqlite:
-                    sub = sub.with_for_update(of=D, skip_locked=True)
-                stmt = update(D).where(D.c.id.in_(sub.scalar_subquery())).values(**values).returning(D.c.id)
-                ids += [int(r[0]) for r in conn.execute(stmt)]
+                ids += _claim_selected(conn, db, sub, values)
     return sorted(ids)
 
 
@@ -268,15 +271,7 @@ def claim_media(
                 .order_by(D.c.due_at, D.c.id)
                 .limit(limit)
             )
-            if not db.is_sqlite:
-                sub = sub.with_for_update(of=D, skip_locked=True)
-            stmt = (
-                update(D)
-                .where(D.c.id.in_(sub.scalar_subquery()))
-                .values(media_queued_at=now)
-                .returning(D.c.id)
-            )
-            ids += [int(r[0]) for r in conn.execute(stmt)]
+            ids += _claim_selected(conn, db, sub, {"media_queued_at": now})
     return sorted(ids)
 
 
