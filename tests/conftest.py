@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -22,6 +23,8 @@ from publisher.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("PUBLISHER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+# the Redis databases the worker tests may flush, on the server of PUBLISHER_TEST_REDIS_URL
+REDIS_DBS = os.environ.get("PUBLISHER_TEST_REDIS_DBS", "9-15")
 REQUIRE = os.environ.get("PUBLISHER_TEST_REQUIRE_SERVICES", "") in ("1", "true", "yes")
 
 HOW = {
@@ -36,6 +39,35 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def redis_address() -> tuple[str, int]:
+    """Host and port of the test Redis server (``PUBLISHER_TEST_REDIS_URL``)."""
+    parts = urlsplit(REDIS_URL)
+    return parts.hostname or "127.0.0.1", parts.port or 6379
+
+
+def redis_db_numbers() -> list[int]:
+    """The database numbers the tests may flush (``PUBLISHER_TEST_REDIS_DBS``, e.g. ``9-15``)."""
+    low, _, high = REDIS_DBS.partition("-")
+    return list(range(int(low), int(high or low) + 1))
+
+
+def redis_test_url(db: int) -> str:
+    """``PUBLISHER_TEST_REDIS_URL`` with its database number replaced by ``db``."""
+    parts = urlsplit(REDIS_URL)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by the servers they use, so ``-m "not postgres and not redis"`` leaves them out."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = list(getattr(getattr(item, "callspec", None), "params", {}).values())
+        if "pg_url" in fixtures or any(p == "postgresql" for p in params):
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in fixtures or any(p == "redis" for p in params):
+            item.add_marker(pytest.mark.redis)
 
 
 def need_service(name: str, host: str, port: int) -> None:

@@ -26,12 +26,12 @@ from publisher.core.models import Platform, PostSpec, Target
 from publisher.platforms.base import Credentials
 from publisher.settings import Settings
 from publisher.store import Store
-from tests.conftest import make_settings, need_service
+from tests.conftest import make_settings, need_service, redis_address, redis_db_numbers, redis_test_url
 from tests.workers.fake_graph import FakeGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = Path(__file__).with_name("worker_entry.py")
-_db_numbers = itertools.cycle(range(9, 16))
+_db_numbers = itertools.cycle(redis_db_numbers())
 
 
 def redis_server_binary() -> str | None:
@@ -42,10 +42,10 @@ def redis_server_binary() -> str | None:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    need_service("redis", "127.0.0.1", 6379)
+    need_service("redis", *redis_address())
     import redis
 
-    url = f"redis://127.0.0.1:6379/{next(_db_numbers)}"
+    url = redis_test_url(next(_db_numbers))
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
