@@ -98,6 +98,10 @@ accounts = Table(
     Column("status_reason", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # a token refresh in flight: taken by a committed conditional UPDATE, the HTTP call is made
+    # outside any transaction, the new token committed and the lease cleared afterwards
+    Column("refresh_lease_until", UTCDateTime, nullable=True),
+    Column("refresh_lease_owner", String(200), nullable=True),
     UniqueConstraint("platform", "name", name="uq_accounts_platform_name"),
     CheckConstraint("status IN ('active', 'needs_reauth', 'disabled')", name="status"),
 )
@@ -156,6 +160,9 @@ deliveries = Table(
     Column("media_state", String(16), nullable=True),  # queued | ready | failed
     Column("media_queued_at", UTCDateTime, nullable=True),
     Column("published_at", UTCDateTime, nullable=True),
+    # an officer asked to cancel while the outcome was unknown (unconfirmed): honoured by reconcile
+    Column("cancel_requested_at", UTCDateTime, nullable=True),
+    Column("cancel_requested_by", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("post_id", "account_id", name="uq_deliveries_post_account"),
@@ -198,6 +205,23 @@ audit = Table(
     Column("detail", JSONText, nullable=True),
     Index("ix_audit_post", "post_id"),
     Index("ix_audit_delivery", "delivery_id"),
+)
+
+# The people of the office. ``name_key`` is the name after NFC, casefold and whitespace folding:
+# two spellings of one person are one user (the four-eyes rule compares keys, never raw text).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("name_key", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("unit", String(100), nullable=True),
+    Column("password_hash", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    CheckConstraint("role IN ('officer', 'approver', 'admin')", name="role"),
 )
 
 rate_buckets = Table(
