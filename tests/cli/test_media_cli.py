@@ -157,3 +157,37 @@ def test_prepare_a_post_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "Đã chuẩn bị xong cho facebook/ubnd-hanh-dich" in r.output
     status = json.loads(run("list", "--json").output)
     assert status[0]["progress"] == 100
+
+
+def _gps_jpeg(path: Path, gps: bool = True) -> Path:
+    image = Image.new("RGB", (320, 240), (40, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 1  # orientation
+    if gps:
+        ifd = exif.get_ifd(0x8825)
+        ifd[1], ifd[2], ifd[3], ifd[4] = "N", (19.0, 42.0, 30.0), "E", (104.0, 51.0, 10.0)
+    image.save(path, exif=exif.tobytes())
+    return path
+
+
+def test_strip_gps_removes_the_position_in_place_and_keeps_the_rest(tmp_path: Path) -> None:
+    from publisher.media_probe import has_gps
+
+    photo = _gps_jpeg(tmp_path / "le-hoi.jpg")
+    clean = _gps_jpeg(tmp_path / "sach.jpg", gps=False)
+    before = clean.read_bytes()
+    code, out = run("strip-gps", str(photo), str(clean))
+    assert code == 0, out
+    assert not has_gps(photo)
+    with Image.open(photo) as image:
+        assert image.size == (320, 240) and image.getexif().get(0x0112) == 1
+    assert clean.read_bytes() == before  # a photo without GPS is left as it is
+    assert "le-hoi.jpg" in out and "duyệt lại" in out
+    assert not list(tmp_path.glob(".strip-*"))
+
+
+def test_strip_gps_refuses_a_file_that_is_not_a_photo(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.jpg"
+    bad.write_bytes(b"not a jpeg")
+    code, out = run("strip-gps", str(bad))
+    assert code == 2 and "hong.jpg" in out
