@@ -33,6 +33,8 @@ import requests
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from publisher.accounts import reconnect_commands
+from publisher.core.models import Target
 from publisher.core.states import State
 from publisher.i18n import register, t
 from publisher.settings import AlertSettings, Settings
@@ -70,12 +72,25 @@ register(
             "Account {target} needs re-authorisation",
         ),
         "alerts.reauth.body": (
-            "Nền tảng đã từ chối quyền truy cập của tài khoản {target}. {n} lượt đăng đang chờ.\n"
-            "Lý do: {reason}\n\nKết nối lại bằng “publisher accounts connect {target}”; "
-            "các bài đang chờ sẽ được đăng tiếp.",
-            "The platform refused the access of account {target}. {n} deliveries are waiting.\n"
-            "Reason: {reason}\n\nReconnect with “publisher accounts connect {target}”; "
-            "waiting posts will then go out.",
+            "Nền tảng đã từ chối quyền truy cập của tài khoản {target}. {n} lượt đăng đang chờ{earliest}.\n"
+            "Lý do: {reason}\n\n{how}\n\n"
+            "Ngay khi kết nối lại, các lượt đăng đang chờ còn trong thời gian cho phép sẽ tự được đăng, "
+            "không cần “publisher retry”; lượt nào đã qua hạn chót sẽ chuyển sang “đã lỡ giờ” kèm lý do.",
+            "The platform refused the access of account {target}. {n} deliveries are waiting{earliest}.\n"
+            "Reason: {reason}\n\n{how}\n\n"
+            "As soon as it is reconnected, the waiting deliveries still within their grace window go out by "
+            "themselves (no “publisher retry” needed); those past their deadline become “missed”, with the reason.",
+        ),
+        "alerts.reauth.earliest": (" (hạn chót sớm nhất: {deadline})", " (earliest deadline: {deadline})"),
+        "alerts.reauth.connect": (
+            "Kết nối lại bằng “{connect}”. Trên máy chủ không có trình duyệt, nạp token mới bằng “{update}” "
+            "(token đọc từ stdin, mỗi token một dòng, không hiện ra màn hình).",
+            "Reconnect with “{connect}”. On a server with no browser, load new tokens with “{update}” "
+            "(read from stdin, one token a line, never shown).",
+        ),
+        "alerts.reauth.update": (
+            "Nạp token mới bằng “{update}” (token đọc từ stdin, mỗi token một dòng, không hiện ra màn hình).",
+            "Load new tokens with “{update}” (read from stdin, one token a line, never shown).",
         ),
         "alerts.token.title": (
             "Quyền truy cập của {target} sắp hết hạn ({when})",
@@ -83,9 +98,9 @@ register(
         ),
         "alerts.token.body": (
             "Mã truy cập của tài khoản {target} hết hạn lúc {when} (còn {days} ngày) và không tự gia hạn được.\n"
-            "Kết nối lại trước thời điểm đó bằng “publisher accounts connect {target}” để bài không bị lỡ.",
+            "Kết nối lại trước thời điểm đó bằng “{command}” để bài không bị lỡ.",
             "The access token of {target} expires at {when} ({days} days left) and cannot renew itself.\n"
-            "Reconnect before then with “publisher accounts connect {target}” so no post is missed.",
+            "Reconnect before then with “{command}” so no post is missed.",
         ),
         "alerts.refresh.title": (
             "Thời hạn gia hạn quyền của {target} sắp hết ({when})",
@@ -93,9 +108,9 @@ register(
         ),
         "alerts.refresh.body": (
             "Quyền gia hạn (refresh token) của tài khoản {target} hết hạn lúc {when} (còn {days} ngày).\n"
-            "Kết nối lại bằng “publisher accounts connect {target}” trước thời điểm đó.",
+            "Kết nối lại bằng “{command}” trước thời điểm đó.",
             "The refresh token of {target} expires at {when} ({days} days left).\n"
-            "Reconnect with “publisher accounts connect {target}” before then.",
+            "Reconnect with “{command}” before then.",
         ),
         "alerts.no_reason": ("(không rõ)", "(unknown)"),
     }
@@ -158,10 +173,13 @@ def scan(store: Store, now: datetime) -> list[Incident]:
             .order_by(D.c.id)
         ).all()
         counts: dict[int, int] = {}
-        for account_id, _ in conn.execute(
-            select(D.c.account_id, D.c.id).where(D.c.state == State.NEEDS_REAUTH.value)
+        earliest: dict[int, datetime] = {}  # the first deadline still open, per account
+        for account_id, deadline in conn.execute(
+            select(D.c.account_id, D.c.deadline).where(D.c.state == State.NEEDS_REAUTH.value)
         ):
             counts[account_id] = counts.get(account_id, 0) + 1
+            if deadline >= now and (account_id not in earliest or deadline < earliest[account_id]):
+                earliest[account_id] = deadline
         accounts = conn.execute(select(A).where(A.c.status != "disabled").order_by(A.c.id)).all()
     for r in rows:
         target = f"{r.platform}/{r.name}"
@@ -182,13 +200,19 @@ def scan(store: Store, now: datetime) -> list[Incident]:
     warn = timedelta(days=settings.alerts.token_warning_days)
     for a in accounts:
         target = f"{a.platform}/{a.name}"
+        commands = reconnect_commands(Target.parse(target), a.remote_id)
         if a.status == "needs_reauth":
             title = t("alerts.reauth.title", target=target)
+            first = earliest.get(a.id)
             body = t(
                 "alerts.reauth.body",
                 target=target,
                 n=counts.get(a.id, 0),
+                earliest=t("alerts.reauth.earliest", deadline=local_time(first, tz)) if first else "",
                 reason=a.status_reason or t("alerts.no_reason"),
+                how=t("alerts.reauth.connect", connect=commands[0], update=commands[1])
+                if len(commands) > 1
+                else t("alerts.reauth.update", update=commands[0]),
             )
             out.append(
                 Incident(
@@ -203,20 +227,22 @@ def scan(store: Store, now: datetime) -> list[Incident]:
         # a token with a refresh token renews itself: only the one that cannot is worth a warning
         expiring = a.token_expires_at is not None and now < a.token_expires_at <= now + warn
         if expiring and not store.credentials(a.id).refresh_token:
-            out.append(_expiry(a.id, target, "token", a.token_expires_at, now, tz))
+            out.append(_expiry(a.id, target, "token", a.token_expires_at, now, tz, commands[0]))
         if a.refresh_expires_at and now < a.refresh_expires_at <= now + warn:
-            out.append(_expiry(a.id, target, "refresh", a.refresh_expires_at, now, tz))
+            out.append(_expiry(a.id, target, "refresh", a.refresh_expires_at, now, tz, commands[0]))
     return out
 
 
-def _expiry(account_id: int, target: str, kind: str, when: datetime, now: datetime, tz: str) -> Incident:
+def _expiry(
+    account_id: int, target: str, kind: str, when: datetime, now: datetime, tz: str, command: str
+) -> Incident:
     shown = local_time(when, tz)
     days = max(0, (when - now).days)
     return Incident(
         f"account:{account_id}:{kind}_expiry:{_stamp(when)}",
         f"{kind}_expiry",
         t(f"alerts.{kind}.title", target=target, when=shown),
-        t(f"alerts.{kind}.body", target=target, when=shown, days=days),
+        t(f"alerts.{kind}.body", target=target, when=shown, days=days, command=command),
         account_id=account_id,
     )
 

@@ -12,6 +12,11 @@ run). Collection runs on its own ``collect`` queue with its own rate buckets (:f
 holds no lock while it talks to a platform, and writes in short transactions, so it never delays
 publishing. The YouTube adapter counts its own daily quota (``videos.list`` = 1 unit per 50 ids)
 and answers nothing once the local quota book is spent.
+An adapter that asks per object kind (``takes_engagement_hints``: Facebook, where a post, a photo,
+a video and a Reel have different fields and insights) also gets each delivery's hint: the ``kind``
+its publish flow recorded in the resume state and the post's media.
+
+Now: ``publisher collect [--weekly]`` runs :func:`collect_now`, the same collection as the beat.
 
 What: the adapters' normalised :class:`~publisher.platforms.base.Metrics` (``None`` where the
 platform does not report a figure: never 0) and ``raw``, the metric names and values exactly as the
@@ -21,7 +26,7 @@ platform returned them. Rows are inserted only (one per delivery and slot), neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.core.models import Platform, Target
 from publisher.core.states import State
+from publisher.errors import PublisherError
 from publisher.platforms.base import Adapter, Credentials, Metrics
 from publisher.ratelimit import Buckets, Limiter, Rate
 from publisher.settings import Settings
@@ -86,6 +92,9 @@ class Due:
     remote_id: str
     kind: str
     slot: str
+    #: what the delivery recorded about the object, for adapters that ask per kind
+    #: (``takes_engagement_hints``): the publish flow's ``kind`` and the post's media
+    hint: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -101,12 +110,23 @@ def due_snapshots(
     store: Store, now: datetime, *, weekly: bool = False, weeks: int = DEFAULT_WEEKS
 ) -> list[Due]:
     """Snapshots due at ``now``: milestones, and with ``weekly`` the sweep of the last ``weeks`` weeks."""
-    D, A = s.deliveries, s.accounts
+    D, A, P = s.deliveries, s.accounts, s.posts
     horizon = max(MILESTONES[-1][1] + LAST_WINDOW, timedelta(weeks=weeks) if weekly else timedelta(0))
     with store.db.read() as conn:
         rows = conn.execute(
-            select(D.c.id, D.c.account_id, D.c.remote_id, D.c.published_at, A.c.platform, A.c.name)
+            select(
+                D.c.id,
+                D.c.account_id,
+                D.c.remote_id,
+                D.c.published_at,
+                D.c.resume_state,
+                P.c.images,
+                P.c.video,
+                A.c.platform,
+                A.c.name,
+            )
             .join(A, A.c.id == D.c.account_id)
+            .join(P, P.c.id == D.c.post_id)
             .where(
                 D.c.state == State.PUBLISHED.value,
                 D.c.remote_id.is_not(None),
@@ -123,13 +143,18 @@ def due_snapshots(
     for r in rows:
         target = Target(Platform(r.platform), r.name)
         age = now - r.published_at
+        hint = {
+            "kind": (r.resume_state or {}).get("kind"),
+            "images": len(r.images or []),
+            "video": bool(r.video),
+        }
         for i, (kind, delay) in enumerate(MILESTONES):
             until = MILESTONES[i + 1][1] if i + 1 < len(MILESTONES) else delay + LAST_WINDOW
             if delay <= age < until and kind not in taken.get(r.id, set()):
-                out.append(Due(r.id, r.account_id, target, r.remote_id, kind, kind))
+                out.append(Due(r.id, r.account_id, target, r.remote_id, kind, kind, hint))
         slot = f"weekly:{week}"
         if weekly and age <= timedelta(weeks=weeks) and slot not in taken.get(r.id, set()):
-            out.append(Due(r.id, r.account_id, target, r.remote_id, "weekly", slot))
+            out.append(Due(r.id, r.account_id, target, r.remote_id, "weekly", slot, hint))
     return out
 
 
@@ -186,7 +211,36 @@ def collect(
             _collect_account(store, adapter, target, items, now, acquire, report)
         except Exception as exc:  # one account's trouble never stops the others; reported, not swallowed
             log.warning("engagement collection failed for %s: %s", target, exc, exc_info=True)
-            report.errors.append((str(target), f"{type(exc).__name__}: {exc}"))
+            report.errors.append((str(target), _error_text(exc)))
+    return report
+
+
+def _error_text(exc: Exception) -> str:
+    """What the officer reads: our own errors carry a readable message; anything else its type too."""
+    from publisher.platforms.http import mask_text
+
+    text = str(exc) if isinstance(exc, PublisherError) else f"{type(exc).__name__}: {exc}"
+    return mask_text(text)
+
+
+def collect_now(
+    store: Store,
+    now: datetime | None = None,
+    *,
+    weekly: bool = False,
+    adapters: AdapterFactory = default_adapter,
+    acquire: Acquire | None = None,
+) -> CollectReport:
+    """What the beat runs, at once (``publisher collect``): the snapshots due, today's followers,
+    and with ``weekly`` the sweep of the last ``settings.engagement_weeks`` weeks."""
+    now = now or datetime.now(UTC)
+    report = collect(
+        store, now, weekly=weekly, weeks=store.settings.engagement_weeks, adapters=adapters, acquire=acquire
+    )
+    fol = collect_followers(store, now, adapters=adapters, acquire=acquire)
+    report.followers += fol.followers
+    report.deferred += [d for d in fol.deferred if d not in report.deferred]
+    report.errors += [err for err in fol.errors if err not in report.errors]
     return report
 
 
@@ -209,7 +263,11 @@ def _collect_account(
         if acquire is not None and acquire(target) > 0:
             report.deferred.append(str(target))
             return
-        metrics = adapter.fetch_engagement(batch)
+        if getattr(adapter, "takes_engagement_hints", False):
+            hints = {rid: by_remote[rid][0].hint for rid in batch}
+            metrics = adapter.fetch_engagement(batch, hints=hints)  # type: ignore[call-arg]
+        else:
+            metrics = adapter.fetch_engagement(batch)
         rows: list[dict[str, Any]] = []
         for rid in batch:
             got = metrics.get(rid)
@@ -299,7 +357,7 @@ def collect_followers(
             count = counter()
         except Exception as exc:
             log.warning("follower count failed for %s: %s", target, exc, exc_info=True)
-            report.errors.append((str(target), f"{type(exc).__name__}: {exc}"))
+            report.errors.append((str(target), _error_text(exc)))
             continue
         if count is None:
             continue

@@ -5,7 +5,8 @@ Each module keeps its own catalogue next to the code that uses it and registers 
     MESSAGES = {"queue.ok": ("Đã xếp lịch {n} bài", "Queued {n} posts")}
     register(MESSAGES)
 
-``t(key, **params)`` renders in the current language (``PUBLISHER_LANGUAGE``, default ``vi``).
+``t(key, **params)`` renders in the current language (``PUBLISHER_LANGUAGE``, default ``vi``); an
+aware ``datetime`` parameter is shown in the office's local time (``PUBLISHER_TIMEZONE``).
 A :class:`Msg` carries a key and its parameters so that errors raised in the core are rendered
 only when shown, in whichever language is current then.
 """
@@ -14,10 +15,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _CATALOGUE: dict[str, tuple[str, str]] = {}
 _language: str | None = None
+_zone: str | None = None
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 
 
 def register(messages: dict[str, tuple[str, str]]) -> None:
@@ -38,6 +43,25 @@ def language() -> str:
     return "en" if os.environ.get("PUBLISHER_LANGUAGE", "vi").strip().lower() == "en" else "vi"
 
 
+def set_display_zone(zone: str) -> None:
+    """The time zone in which messages show times (``PUBLISHER_TIMEZONE``)."""
+    global _zone
+    _zone = zone
+
+
+def display_zone() -> ZoneInfo:
+    name = _zone or os.environ.get("PUBLISHER_TIMEZONE") or DEFAULT_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def local_time(value: datetime) -> str:
+    """An aware time as the officer reads it: ``30/04/2026 07:00`` in the display zone."""
+    return value.astimezone(display_zone()).strftime("%d/%m/%Y %H:%M")
+
+
 def t(key: str, /, **params: Any) -> str:
     pair = _CATALOGUE.get(key)
     if pair is None:
@@ -50,7 +74,12 @@ def t(key: str, /, **params: Any) -> str:
 
 
 def _render(value: Any) -> Any:
-    return str(value) if isinstance(value, Msg) else value
+    """Late messages render now; an aware time is shown in local time, never as UTC ISO text."""
+    if isinstance(value, Msg):
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return local_time(value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from publisher.core.models import Delivery, Platform, PostSpec, Target, text_hash
 from publisher.core.states import State, check_transition
+from publisher.errors import ConfigError
 from publisher.i18n import register, t
 from publisher.platforms.base import Adapter, AuthExpired, Checkpoint, Credentials, Outcome, Result
 from publisher.platforms.http import TemporaryFailure, mask_text
@@ -76,8 +77,8 @@ register(
             "Not due yet and the platform will not hold it: waiting for its time.",
         ),
         "publishing.local_rate": (
-            "Đang giới hạn tốc độ gửi cho tài khoản này; thử lại sau {seconds} giây.",
-            "Sending to this account is rate-limited here; retry in {seconds} seconds.",
+            "Đang giới hạn tốc độ gửi cho tài khoản này; thử lại lúc {until}.",
+            "Sending to this account is rate-limited here; next try at {until}.",
         ),
         "publishing.account_reauth": (
             "Tài khoản cần đăng nhập lại trước khi đăng tiếp.",
@@ -96,7 +97,25 @@ register(
             "Nền tảng không đăng bài đã hẹn giờ (không thấy bài sau giờ hẹn).",
             "The platform did not publish the post it was holding (not found after its time).",
         ),
+        "publishing.internal": (
+            "Lỗi ngoài dự kiến trước khi gửi ({error}); chưa gửi gì lên nền tảng. "
+            "Xem nhật ký, khắc phục rồi dùng “publisher retry”.",
+            "Unexpected error before sending ({error}); nothing was sent to the platform. "
+            "See the log, fix the cause, then use “publisher retry”.",
+        ),
         "publishing.config": ("Cấu hình tài khoản sai: {error}", "Account configuration error: {error}"),
+        "publishing.cancel_done": (
+            "Đã hủy theo yêu cầu của {by}: nền tảng không có bài, sẽ không đăng.",
+            "Cancelled as {by} asked: the platform does not have the post; it will not be sent.",
+        ),
+        "publishing.cancel_held": (
+            "Nền tảng đang giữ bài hẹn giờ dù {by} đã yêu cầu hủy: hãy xóa bài hẹn giờ trên nền tảng.",
+            "The platform holds the scheduled post although {by} asked to cancel it: delete it there.",
+        ),
+        "publishing.cancel_too_late": (
+            "ĐÃ LÊN nền tảng dù {by} đã yêu cầu hủy: {link} (gỡ bài trên nền tảng nếu không muốn giữ).",
+            "LIVE on the platform although {by} asked to cancel it: {link} (remove it there if it must go).",
+        ),
     }
 )
 
@@ -244,15 +263,18 @@ class Publisher:
             return Step(delivery_id, "gone")
         state = State(row.state)
         now = self.clock()
-        if state is State.CLAIMED:
-            return self._send(row)
-        if (
-            state is State.PUBLISHING
-            and (row.claimed_by or "").startswith(DISPATCH_PREFIX)
-            and row.lease_until is not None
-            and row.lease_until > now
-        ):
-            return self._continue(row)
+        try:
+            if state is State.CLAIMED:
+                return self._send(row)
+            if (
+                state is State.PUBLISHING
+                and (row.claimed_by or "").startswith(DISPATCH_PREFIX)
+                and row.lease_until is not None
+                and row.lease_until > now
+            ):
+                return self._continue(row)
+        except Exception as exc:
+            return self._unexpected(row, exc)
         return Step(delivery_id, "skipped", state)  # a duplicate message, or someone else has it
 
     def _send(self, row: Row[Any]) -> Step:
@@ -291,7 +313,7 @@ class Publisher:
                     State.RETRY_WAIT,
                     next_attempt_at=now + timedelta(seconds=wait),
                     last_code="local_rate_limit",
-                    last_reason=t("publishing.local_rate", seconds=round(wait)),
+                    last_reason=t("publishing.local_rate", until=now + timedelta(seconds=wait)),
                 )
         try:
             adapter = self._adapter(row, delivery)
@@ -306,7 +328,7 @@ class Publisher:
                 last_code="refresh_unavailable",
                 last_reason=str(exc),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ConfigError, ValueError, KeyError, TypeError) as exc:
             return self._release(
                 row, State.FAILED, last_code="config", last_reason=t("publishing.config", error=exc)
             )
@@ -324,6 +346,15 @@ class Publisher:
         from publisher.review import findings_for
         from publisher.store.repo import spec_hash
 
+        if row.cancel_requested_at is not None:  # an officer asked to cancel it: never (re)send it
+            return self._release(
+                row,
+                State.CANCELLED,
+                last_code="cancelled",
+                last_reason=t("publishing.cancel_done", by=row.cancel_requested_by or "?"),
+                cancel_requested_at=None,
+                cancel_requested_by=None,
+            )
         if self.settings.require_approval and (
             row.approved_hash != row.content_hash or spec_hash(spec) != row.content_hash
         ):
@@ -377,22 +408,96 @@ class Publisher:
         return self._run(adapter, delivery, attempt, "poll")
 
     def _run(self, adapter: Adapter, delivery: Delivery, attempt: int, kind: str) -> Step:
+        from publisher.platforms.tokens import cured_by_refresh
+
         started = self.clock()
         with _Heartbeat(self, delivery.id):
-            try:
-                if kind == "poll":
-                    result = adapter.poll(
-                        delivery, dict(delivery.resume_state or {}), self._checkpoint(delivery.id)
-                    )
-                else:
-                    result = adapter.publish(delivery, self._checkpoint(delivery.id))
-            except Exception as exc:
-                # Something may have been sent: never a blind retry.
-                log.warning("adapter raised for delivery %s", delivery.id, exc_info=True)
-                result = Result.unknown(
-                    type(exc).__name__, t("publishing.crash", error=mask_text(str(exc))[:200])
-                )
+            result = self._call(adapter, delivery, kind)
+            if cured_by_refresh(adapter, result):
+                result = self._refresh_and_retry(adapter, delivery, kind, result)
         return self._record(delivery, attempt, kind, result, started)
+
+    def _call(self, adapter: Adapter, delivery: Delivery, kind: str) -> Result:
+        try:
+            if kind == "poll":
+                return adapter.poll(
+                    delivery, dict(delivery.resume_state or {}), self._checkpoint(delivery.id)
+                )
+            return adapter.publish(delivery, self._checkpoint(delivery.id))
+        except Exception as exc:
+            # Something may have been sent: never a blind retry.
+            log.warning("adapter raised for delivery %s", delivery.id, exc_info=True)
+            return Result.unknown(type(exc).__name__, t("publishing.crash", error=mask_text(str(exc))[:200]))
+
+    def _refresh_and_retry(self, adapter: Adapter, delivery: Delivery, kind: str, refused: Result) -> Result:
+        """The platform refused the access token before creating anything (the adapter says so
+        through its ``refresh_codes``): one forced refresh, then the same call once more with a new
+        adapter, resuming from what the checkpoints committed (a created Zalo article is verified,
+        never created again). A second refusal, or a refused refresh, ends in ``needs_reauth``."""
+        from publisher.platforms.tokens import ensure_fresh
+
+        try:
+            fresh = ensure_fresh(
+                self.store,
+                self._account_id(delivery.target),
+                adapter,
+                now=self.clock,
+                force=True,
+                rejected=adapter.credentials.access_token,
+            )
+        except AuthExpired as exc:
+            return Result.auth_expired(refused.code, str(exc))
+        except TemporaryFailure as exc:  # nothing was created: a later try is safe
+            return Result.transient("refresh_unavailable", str(exc))
+        except Exception as exc:
+            log.warning("token refresh raised for delivery %s", delivery.id, exc_info=True)
+            if isinstance(exc, ConfigError) and not self._resume.get(delivery.id, delivery.resume_state):
+                return Result.rejected("config", t("publishing.config", error=exc))
+            return Result.unknown(type(exc).__name__, t("publishing.crash", error=mask_text(str(exc))[:200]))
+        self._log_line({"event": "token_refreshed", "delivery": delivery.id, "refused": refused.code})
+        saved = self._resume.get(delivery.id)
+        if saved is not None:
+            delivery = dataclasses.replace(delivery, resume_state=saved)
+        return self._call(self.adapters(self.settings, delivery.target, fresh), delivery, kind)
+
+    def _unexpected(self, row: Row[Any], exc: Exception) -> Step:
+        """An exception nobody expected in the publish path: the attempt still ends with a reason.
+
+        Still ``claimed`` (nothing was sent): ``failed``, not claimed again every lease; a
+        configuration error says what to set. The officer is alerted once (:func:`alerts.scan`) and
+        ``publisher retry`` sends it again after the fix. Already ``publishing`` (a send may have
+        happened): ``unconfirmed``, for reconciliation to settle, never a blind resend.
+        """
+        did = int(row.id)
+        log.error("unexpected error publishing delivery %s", did, exc_info=exc)
+        self._resume.pop(did, None)
+        if isinstance(exc, ConfigError):
+            code, reason = "config", t("publishing.config", error=exc)
+        else:
+            detail = f"{type(exc).__name__}: {mask_text(str(exc))[:200]}"
+            code, reason = "internal_error", t("publishing.internal", error=detail)
+        step = self._release(row, State.FAILED, last_code=code, last_reason=reason)
+        if step.state is not None:
+            return step
+        now = self.clock()
+        D = s.deliveries
+        with self.db.write() as conn:
+            moved = conn.execute(
+                update(D)
+                .where(D.c.id == did, D.c.state == State.PUBLISHING.value, D.c.claimed_by == self.worker)
+                .values(
+                    state=State.UNCONFIRMED.value,
+                    claimed_by=None,
+                    lease_until=None,
+                    next_attempt_at=now + timedelta(seconds=self._first_look()),
+                    last_code=type(exc).__name__,
+                    last_reason=t("publishing.crash", error=mask_text(str(exc))[:200]),
+                    updated_at=now,
+                )
+            ).rowcount
+            if moved:
+                Store.audit(conn, "worker", "state_unconfirmed", None, did, source=State.PUBLISHING.value)
+        return Step(did, State.UNCONFIRMED.value, State.UNCONFIRMED) if moved else Step(did, "skipped", None)
 
     # -- the steps that write ------------------------------------------------------------------
     def _begin(self, row: Row[Any], delivery: Delivery) -> int | None:
@@ -544,9 +649,7 @@ class Publisher:
             if kind == "poll" and delivery.resume_state:
                 # A slow publish we already started: keep it and ask again, never restart it.
                 dst = State.PUBLISHING
-                values.update(
-                    next_attempt_at=now + timedelta(seconds=self._wait(attempts, result)), claimed_by=None
-                )
+                values.update(next_attempt_at=self._next_attempt(attempts, result, now), claimed_by=None)
             elif attempts >= st.max_attempts:
                 dst = State.FAILED
                 values.update(
@@ -645,6 +748,11 @@ class Publisher:
             return Step(delivery_id, "skipped", state)
         now = self.clock()
         delivery = self.store.delivery(delivery_id)
+        sent = self._sent_at(delivery_id)
+        if sent is not None:
+            # The adapter looks for what the *send* may have created: the window starts there,
+            # never at an earlier look-up (that lost a Zalo article and published it twice).
+            delivery = dataclasses.replace(delivery, last_attempt_at=sent)
         tries = self._reconcile_count(delivery_id)
         with self.db.write() as conn:
             attempt = self._attempt_row(
@@ -745,15 +853,15 @@ class Publisher:
             "reconcile",
             int(row.attempts),
             result,
-            dst if moved else None,
+            moved,
             now,
             self.clock(),
             values.get("next_attempt_at"),
         )
         return Step(
             delivery_id,
-            dst.value if moved else "skipped",
-            dst if moved else None,
+            moved.value if moved else "skipped",
+            moved,
             values.get("next_attempt_at"),
         )
 
@@ -767,21 +875,35 @@ class Publisher:
         attempt: int,
         result: Result,
         reason: str | None,
-    ) -> bool:
-        if dst is not src:
-            check_transition(src, dst, what=f"#{did}")
+    ) -> State | None:
+        """Write the look-up's outcome if the delivery is still in ``src``; the state it moved to.
+
+        An officer's cancel request is read here, in the same transaction as the write (the row
+        locked on PostgreSQL, the database on SQLite), so one recorded while the look-up ran is
+        honoured too: see :func:`_settle_cancel`.
+        """
+        D = s.deliveries
         with self.db.write() as conn:
+            q = select(D.c.cancel_requested_at, D.c.cancel_requested_by).where(
+                D.c.id == did, D.c.state == src.value
+            )
+            current = conn.execute(q if self.db.is_sqlite else q.with_for_update()).first()
+            note: tuple[str, str] | None = None
+            if current is not None and current.cancel_requested_at is not None:
+                dst, values, note = _settle_cancel(src, dst, values, current.cancel_requested_by, result)
+            if dst is not src:
+                check_transition(src, dst, what=f"#{did}")
             res = conn.execute(
-                update(s.deliveries)
-                .where(s.deliveries.c.id == did, s.deliveries.c.state == src.value)
-                .values(state=dst.value, updated_at=now, **values)
+                update(D).where(D.c.id == did, D.c.state == src.value).values(state=dst.value, updated_at=now, **values)
             )
             if res.rowcount and dst is not src:
                 Store.audit(
                     conn, "worker", f"state_{dst.value}", None, did, source=src.value, via="reconcile"
                 )
+            if res.rowcount and note is not None:
+                Store.audit(conn, note[0], note[1], None, did, via="reconcile", remote_url=values.get("remote_url"))
             self._close_attempt(conn, attempt, result, reason, now)
-            return bool(res.rowcount)
+            return dst if res.rowcount else None
 
     # == helpers ===================================================================================
     def may_hand_off(self, delivery: Delivery) -> bool:
@@ -815,16 +937,27 @@ class Publisher:
     def _adapter(self, row: Row[Any], delivery: Delivery) -> Adapter:
         from publisher.platforms.tokens import ensure_fresh, needs_refresh
 
-        account_id = int(row.account_id)
         token = row.account_credentials
         creds = Credentials.from_dict(self.store.vault.open(token)) if token else Credentials()
-        adapter = self.adapters(self.settings, delivery.target, creds)
         if needs_refresh(creds, self.clock()):
-            ensure_fresh(self.store, account_id, adapter, now=self.clock)
-        return adapter
+            stale = self.adapters(self.settings, delivery.target, creds)
+            creds = ensure_fresh(self.store, int(row.account_id), stale, now=self.clock)
+        # Built from the credentials it will send: an adapter may keep its own copy of the token
+        # (Facebook's Graph client does), so one built before the refresh would send the old one.
+        return self.adapters(self.settings, delivery.target, creds)
 
     def _account_id(self, target: Target) -> int:
         return int(self.store.account(target).id)
+
+    def _sent_at(self, did: int) -> datetime | None:
+        """Start of the latest send (``publish`` attempt): what a look-up must search from. Its
+        polls continue that same send; look-ups (``reconcile``) send nothing."""
+        with self.db.read() as conn:
+            return conn.execute(
+                select(func.max(s.attempts.c.started_at)).where(
+                    s.attempts.c.delivery_id == did, s.attempts.c.kind == "publish"
+                )
+            ).scalar_one()
 
     def _reconcile_count(self, did: int) -> int:
         with self.db.read() as conn:
@@ -847,14 +980,25 @@ class Publisher:
         return max(wait, result.retry_after or 0.0)
 
     def _next_attempt(self, attempts: int, result: Result, now: datetime) -> datetime:
-        when = now + timedelta(seconds=self._wait(attempts, result))
-        if result.postpone_until is not None and result.postpone_until > when:
-            when = result.postpone_until
-        return when
+        """After the backoff (at least the platform's Retry-After); a postponement (a daily cap)
+        is exactly its time, e.g. the next quota day, not a backoff added to it."""
+        if result.postpone_until is not None:
+            return max(now, result.postpone_until)
+        return now + timedelta(seconds=self._wait(attempts, result))
 
     def _penalise(self, target: Target, result: Result) -> None:
-        if self.limiter is not None and result.outcome is Outcome.RATE_LIMITED and result.retry_after:
-            self.limiter.block(target, result.retry_after, app_wide=result.scope == "app")
+        """Share the platform's "wait" with every worker: its Retry-After, or until a postponement.
+
+        A rate limit without either (a plain 429) holds nobody else: only the delivery that met it
+        backs off, so one hiccup never stops the channel's other posts.
+        """
+        if self.limiter is None or result.outcome is not Outcome.RATE_LIMITED:
+            return
+        seconds = result.retry_after or 0.0
+        if result.postpone_until is not None:
+            seconds = (result.postpone_until - self.clock()).total_seconds()
+        if seconds > 0:
+            self.limiter.block(target, seconds, app_wide=result.scope == "app")
 
     @staticmethod
     def _close_attempt(
@@ -909,6 +1053,42 @@ class Publisher:
         _ensure_handler()
         record = {"ts": datetime.now(UTC).isoformat(), **record}
         log.info(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def _settle_cancel(
+    src: State, dst: State, values: dict[str, Any], requester: str | None, result: Result
+) -> tuple[State, dict[str, Any], tuple[str, str] | None]:
+    """What a look-up's answer means for a delivery an officer asked to cancel while in doubt.
+
+    Provably not on the platform (or only an unfinished upload) → ``cancelled``, never sent again,
+    whatever the answer would otherwise have led to (a new send). On the platform → ``published``
+    all the same, and the officer is told it is live (reason, audit); held by the platform's
+    scheduler → told to delete it there. The request stays on the row as the record of it, except
+    on ``cancelled``. Still unknown → the delivery stays in doubt, request kept.
+    """
+    who = requester or "?"
+    if dst is State.PUBLISHED:
+        link = values.get("remote_url") or values.get("remote_id") or ""
+        told = t("publishing.cancel_too_late", by=who, link=link)
+        return dst, {**values, "last_code": "cancel_too_late", "last_reason": told}, ("worker", "cancel_too_late")
+    if dst is State.HANDED_OFF:
+        told = t("publishing.cancel_held", by=who)
+        return dst, {**values, "last_code": "cancel_held", "last_reason": told}, None
+    if dst is not src and result.outcome in (Outcome.ABSENT, Outcome.PENDING):
+        values = {
+            **values,
+            "resume_state": None,
+            "remote_id": None,
+            "remote_url": None,
+            "next_attempt_at": None,
+            "lease_until": None,
+            "last_code": "cancelled",
+            "last_reason": t("publishing.cancel_done", by=who),
+            "cancel_requested_at": None,
+            "cancel_requested_by": None,
+        }
+        return State.CANCELLED, values, (who, "cancelled")
+    return dst, values, None
 
 
 def _reason(result: Result) -> str | None:

@@ -5,6 +5,10 @@
 after the platform said "slow down" (429 / Retry-After, Graph code 4/17/32), so that every worker
 waits, not only the one that was told.
 
+A bucket below zero tokens is therefore a hold the *platform* asked for (``take`` never goes
+below zero): ``held(target)`` tells how long it has left, and ``release(target)`` (the officer's
+``publisher retry``) lifts our own pacing for the retried sends but never such a hold.
+
 Two backends with the same arithmetic:
 - :class:`RedisBuckets`: one Lua script (atomic in Redis, server clock), used when a Redis URL
   is configured;
@@ -14,6 +18,7 @@ Two backends with the same arithmetic:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from publisher.core.models import Platform, Target
 from publisher.store import schema as s
 from publisher.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,18 @@ class Buckets(Protocol):
     def take(self, key: str, rate: Rate) -> float: ...
 
     def drain(self, key: str, rate: Rate, seconds: float) -> None: ...
+
+
+class InspectableBuckets(Buckets, Protocol):
+    """What :meth:`Limiter.held` and :meth:`Limiter.release` need; both backends have it."""
+
+    def peek(self, key: str, rate: Rate) -> float:
+        """The tokens in the bucket now (negative: a platform's hold), changing nothing."""
+        ...
+
+    def grant(self, key: str, rate: Rate, tokens: int) -> float:
+        """Raise the bucket to ``tokens`` unless it is below zero; answers the tokens after."""
+        ...
 
 
 class Limiter:
@@ -93,9 +112,37 @@ class Limiter:
             if app_wide or key.startswith("account:"):
                 self.buckets.drain(key, rate, seconds)
 
+    def held(self, target: Target) -> float:
+        """While a platform's "slow down" holds ``target``: the seconds until it may send again
+        (the next token after the hold); 0 when nothing holds it but our own pacing."""
+        peek = getattr(self.buckets, "peek", None)
+        if peek is None:
+            return 0.0
+        return max([0.0] + [_until_token(float(peek(key, rate)), rate) for key, rate in self._keys(target)])
 
-# Lua: KEYS[1] bucket; ARGV burst, rate, mode ("take" | "drain"), drain seconds.
-# Returns the wait in milliseconds (0 = token taken). Redis TIME is the one clock for all workers.
+    def release(self, target: Target, sends: int = 1) -> float:
+        """The officer's retry: lift our own pacing so ``sends`` deliveries of ``target`` go now.
+
+        A hold the platform asked for stays (sending against it only earns another 429, or
+        spends a daily cap): the answer is the seconds until a send may go, 0 when they go now.
+        """
+        grant = getattr(self.buckets, "grant", None)
+        if grant is None:
+            return 0.0
+        return max(
+            [0.0]
+            + [_until_token(float(grant(key, rate, max(1, sends))), rate) for key, rate in self._keys(target)]
+        )
+
+
+def _until_token(tokens: float, rate: Rate) -> float:
+    """Seconds until a bucket held below zero by the platform has a token again (0: not held)."""
+    return (1 - tokens) / rate.per_second if tokens < 0 else 0.0
+
+
+# Lua: KEYS[1] bucket; ARGV burst, rate, mode ("take" | "drain" | "peek" | "grant"), drain seconds
+# or granted tokens. Returns the wait in milliseconds (0 = token taken); "peek" and "grant" return
+# the tokens after, in thousandths. Redis TIME is the one clock for all workers.
 LUA = """
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -107,9 +154,15 @@ local tokens = tonumber(v[1])
 local ts = tonumber(v[2])
 if tokens == nil then tokens = burst; ts = now end
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+if mode == 'peek' then
+  return math.floor(tokens * 1000)
+end
 local wait = 0
 if mode == 'drain' then
   tokens = math.min(tokens, -tonumber(ARGV[4]) * rate)
+elseif mode == 'grant' then
+  if tokens >= 0 then tokens = math.max(tokens, math.min(burst, tonumber(ARGV[4]))) end
+  wait = math.floor(tokens * 1000)
 elseif tokens >= 1 then
   tokens = tokens - 1
 else
@@ -122,11 +175,19 @@ return wait
 """
 
 
+#: Redis unreachable (restarting): nothing was sent, the send waits this long and is claimed again
+UNAVAILABLE_WAIT = 5.0
+
+
 class RedisBuckets:
     def __init__(self, client: Any, prefix: str = "publisher:rate:") -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         self.client = client
         self.prefix = prefix
         self.script = client.register_script(LUA)
+        self.down: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
     @classmethod
     def from_url(cls, url: str) -> RedisBuckets:
@@ -135,12 +196,33 @@ class RedisBuckets:
         return cls(redis.Redis.from_url(url))
 
     def take(self, key: str, rate: Rate) -> float:
-        return (
-            int(self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "take", 0])) / 1000.0
-        )
+        try:
+            waited = self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "take", 0])
+        except self.down as exc:  # no answer is no token: wait, never a failed delivery
+            log.warning(
+                "rate limiter unreachable (%s); the send waits %.0f s", type(exc).__name__, UNAVAILABLE_WAIT
+            )
+            return UNAVAILABLE_WAIT
+        return int(waited) / 1000.0
 
     def drain(self, key: str, rate: Rate, seconds: float) -> None:
-        self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "drain", seconds])
+        try:
+            self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "drain", seconds])
+        except self.down as exc:  # the delivery that was told still waits; the others learn it themselves
+            log.warning(
+                "rate limiter unreachable (%s); a %.0f s hold was not shared", type(exc).__name__, seconds
+            )
+
+    def peek(self, key: str, rate: Rate) -> float:
+        return (
+            int(self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "peek", 0])) / 1000.0
+        )
+
+    def grant(self, key: str, rate: Rate, tokens: int) -> float:
+        return (
+            int(self.script(keys=[self.prefix + key], args=[rate.burst, rate.per_second, "grant", tokens]))
+            / 1000.0
+        )
 
 
 class DatabaseBuckets:
@@ -148,7 +230,8 @@ class DatabaseBuckets:
         self.db = db
         self.clock = clock
 
-    def _update(self, key: str, rate: Rate, drain: float | None) -> float:
+    def _update(self, key: str, rate: Rate, drain: float | None, grant: int | None = None) -> float:
+        """Take a token (both ``None``: the wait), drain, or grant (answers the tokens after)."""
         B = s.rate_buckets
         for _ in range(3):
             try:
@@ -166,6 +249,9 @@ class DatabaseBuckets:
                     wait = 0.0
                     if drain is not None:
                         tokens = min(tokens, -drain * rate.per_second)
+                    elif grant is not None:
+                        if tokens >= 0:  # below zero is the platform's hold: never lifted here
+                            tokens = max(tokens, min(rate.burst, float(grant)))
                     elif tokens >= 1:
                         tokens -= 1
                     else:
@@ -174,7 +260,7 @@ class DatabaseBuckets:
                         conn.execute(insert(B).values(key=key, tokens=tokens, updated=now))
                     else:
                         conn.execute(update(B).where(B.c.key == key).values(tokens=tokens, updated=now))
-                    return wait
+                    return tokens if grant is not None else wait
             except IntegrityError:  # two first-ever takes raced on PostgreSQL; the row exists now
                 continue
         return 1.0
@@ -184,6 +270,19 @@ class DatabaseBuckets:
 
     def drain(self, key: str, rate: Rate, seconds: float) -> None:
         self._update(key, rate, seconds)
+
+    def peek(self, key: str, rate: Rate) -> float:
+        B = s.rate_buckets
+        with self.db.read() as conn:
+            row = conn.execute(select(B.c.tokens, B.c.updated).where(B.c.key == key)).first()
+        if row is None:
+            return rate.burst
+        return min(
+            rate.burst, float(row.tokens) + max(0.0, self.clock() - float(row.updated)) * rate.per_second
+        )
+
+    def grant(self, key: str, rate: Rate, tokens: int) -> float:
+        return self._update(key, rate, None, tokens)
 
 
 def account_rates(settings: Any) -> dict[Platform, Rate | None]:
@@ -195,7 +294,9 @@ def account_rates(settings: Any) -> dict[Platform, Rate | None]:
         burst = getattr(section, "burst", None)
         if per_minute is not None and burst is not None:
             # 0 (or less) switches the account limit off; the platform's own answers still apply
-            rates[platform] = Rate(burst=int(burst), per_second=float(per_minute) / 60) if per_minute > 0 else None
+            rates[platform] = (
+                Rate(burst=int(burst), per_second=float(per_minute) / 60) if per_minute > 0 else None
+            )
     return rates
 
 

@@ -11,8 +11,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from publisher.errors import UserError
+from publisher.i18n import msg, register
+
+register(
+    {
+        "settings.invalid": ("Cài đặt không hợp lệ: {items}", "Invalid setting: {items}"),
+        "settings.item": ("{var}{value} — cần {allowed}", "{var}{value} — expected {allowed}"),
+        "settings.number": ("một số, ví dụ 6 hoặc 1.5", "a number, e.g. 6 or 1.5"),
+        "settings.integer": ("một số nguyên, ví dụ 5", "a whole number, e.g. 5"),
+        "settings.bool": ("true hoặc false", "true or false"),
+        "settings.one_of": ("một trong: {values}", "one of: {values}"),
+        "settings.json": ("JSON hợp lệ", "valid JSON"),
+        "settings.timezone": (
+            "tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh", "an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
+        ),
+    }
+)
 
 
 class FacebookSettings(BaseModel):
@@ -59,6 +77,17 @@ class ZaloSettings(BaseModel):
     default_cover_url: str | None = Field(
         None, description="Public URL of the cover image used when a Zalo article names none (options.zalo.cover_url)."
     )
+    reconcile_settle_seconds: float = Field(
+        180.0,
+        ge=0,
+        description="After a send whose answer was lost, how long an article may take to appear in the OA's list "
+        "before 'not found' may count as absent (Zalo's delay is not documented).",
+    )
+    article_url_template: str | None = Field(
+        None,
+        description="Public link of an article when Zalo gives none, with {id} for the article id "
+        "(empty: record no link rather than guess one).",
+    )
 
 
 class MediaSettings(BaseModel):
@@ -67,6 +96,10 @@ class MediaSettings(BaseModel):
     cache_max_mb: int = Field(4096, description="Size cap of the prepared-media cache; oldest variants go first.")
     font_path: Path | None = Field(None, description="Font for banners and title cards (default: the bundled DejaVu Sans).")
     logo_path: Path | None = Field(None, description="Commune logo (PNG) for watermarks, if wanted.")
+    max_pixels: int = Field(
+        50_000_000, ge=1,
+        description="Largest photo (width × height) that queue and approve accept; far below Pillow's bomb limit (179 million).",
+    )
 
 
 class AlertSettings(BaseModel):
@@ -108,9 +141,10 @@ class Settings(BaseSettings):
     user: str | None = Field(None, description="Name recorded in the audit trail for commands run here (default: the OS user).")
 
     require_approval: bool = Field(True, description="Nothing is published before a named approver approves it.")
-    allow_self_approval: bool = Field(False, description="Allow the person who queued a post to approve it alone.")
+    allow_self_approval: bool = Field(False, description="Initial value of the office policy allow-self-approval, stored when the first admin is added; afterwards only `publisher policy set allow-self-approval` changes it.")
     grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
     media_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
+    schedule_max_bytes: int = Field(2_000_000, ge=1, description="Largest schedule file (YAML or CSV) that queue reads, in bytes.")
 
     forbidden_words: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Words that block approval wherever they appear (comma-separated)."
@@ -135,6 +169,17 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError("unknown time zone") from None
+        return value
 
     @field_validator("forbidden_words", mode="before")
     @classmethod
@@ -216,6 +261,76 @@ class Settings(BaseSettings):
             return "unknown"
 
 
+class SettingsInvalid(UserError):
+    """A ``PUBLISHER_`` variable (or ``.env`` line) holds a value its setting cannot take."""
+
+
+_SECRET_WORDS = ("secret", "password", "token", "key", "url")
+_ALLOWED = {
+    "float_parsing": "settings.number", "float_type": "settings.number", "finite_number": "settings.number",
+    "int_parsing": "settings.integer", "int_type": "settings.integer", "int_from_float": "settings.integer",
+    "bool_parsing": "settings.bool", "bool_type": "settings.bool",
+    "json_invalid": "settings.json", "json_type": "settings.json", "dict_type": "settings.json",
+}
+
+
+def describe_invalid(exc: ValidationError) -> SettingsInvalid:
+    """One line naming each invalid variable, its value (unless it may be secret) and what it accepts."""
+    items = []
+    for err in exc.errors():
+        names = [str(p) for p in err["loc"] if isinstance(p, str)]
+        var = "PUBLISHER_" + "__".join(n.upper() for n in names)
+        hidden = any(w in n.lower() for n in names for w in _SECRET_WORDS)
+        raw = err.get("input")
+        value = "" if hidden or isinstance(raw, dict) else f"={str(raw)[:60]}"
+        kind = err["type"]
+        if kind == "literal_error":
+            allowed = str(msg("settings.one_of", values=str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ")))
+        elif names and names[-1] == "timezone":
+            allowed = str(msg("settings.timezone"))
+        elif kind in _ALLOWED:
+            allowed = str(msg(_ALLOWED[kind]))
+        else:
+            allowed = str(err["msg"])
+        items.append(str(msg("settings.item", var=var, value=value, allowed=allowed)))
+    return SettingsInvalid(msg("settings.invalid", items="; ".join(items)))
+
+
+def describe_unparsable(exc: SettingsError) -> SettingsInvalid:
+    """The variables of the section pydantic-settings could not parse (their value is not JSON)."""
+    import json
+    import os
+    import re
+    from typing import get_origin
+
+    found = re.search(r'field "(\w+)"', str(exc))
+    field = found.group(1) if found else ""
+    section = f"PUBLISHER_{field.upper()}"
+    model = getattr(Settings.model_fields.get(field), "annotation", None)
+    names = []
+    for name, value in os.environ.items():
+        upper = name.upper()
+        if upper != section and not upper.startswith(section + "__"):
+            continue
+        sub = upper[len(section) + 2 :].lower()
+        info = model.model_fields.get(sub) if sub and isinstance(model, type) and issubclass(model, BaseModel) else None
+        decoded = not sub or (info is not None and get_origin(info.annotation) in (dict, list))
+        try:
+            json.loads(value)
+        except ValueError:
+            if decoded:
+                names.append(upper)
+    item = str(msg("settings.item", var=", ".join(sorted(names)) or section + "__…", value="",
+                   allowed=msg("settings.json")))
+    return SettingsInvalid(msg("settings.invalid", items=item))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; an invalid value raises :class:`SettingsInvalid` (exit 2)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise describe_invalid(exc) from None
+    except SettingsError as exc:  # a nested section's value is not JSON, before any validation
+        raise describe_unparsable(exc) from None

@@ -73,7 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def need_service(name: str, host: str, port: int) -> None:
     if _reachable(host, port):
         return
-    text = f"{name} is not reachable on {host}:{port}; {HOW[name]}"
+    text = f"{name} is not reachable on {host}:{port}; {HOW[name].replace('6379', str(port))}"
     if REQUIRE:
         pytest.fail(text + " (PUBLISHER_TEST_REQUIRE_SERVICES=1)")
     pytest.skip(text)

@@ -4,6 +4,7 @@ HTTP receiver; nothing is sent twice, not even by a new worker process after a r
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -308,3 +309,91 @@ def test_one_message_across_real_worker_restarts(tmp_path: Path, hook: Receiver)
     assert (
         len(hook.bodies) == 1 and hook.bodies[0]["title"] == "Không đăng được bài “hop-dan” lên facebook/xa"
     )
+
+
+#: a command the officer is told to run, as the alert quotes it
+COMMAND = re.compile(r"“(publisher accounts (?:connect|update) [^”]+)”")
+
+
+def reauth_body(store: Store, target: str, remote_id: str | None) -> str:
+    acct = account(store, target, Credentials(access_token="t", remote_account_id=remote_id))
+    store.set_account_status(acct, "needs_reauth", "(#190) 460")
+    delivery(
+        store,
+        post(store, "bai", NOW + timedelta(hours=1)),
+        acct,
+        NOW + timedelta(hours=1),
+        state=State.NEEDS_REAUTH,
+    )
+    [inc] = [i for i in alerts.scan(store, NOW) if i.kind == "needs_reauth"]
+    return inc.body
+
+
+@pytest.mark.parametrize(
+    ("target", "remote_id", "connect", "update"),
+    [
+        (
+            "facebook/ubnd-xa",
+            "1647395831",
+            "publisher accounts connect facebook ubnd-xa --page-id 1647395831",
+            "publisher accounts update facebook/ubnd-xa --token-stdin",
+        ),
+        (
+            "youtube/xa-tv",
+            None,
+            "publisher accounts connect youtube xa-tv",
+            "publisher accounts update youtube/xa-tv --token-stdin --refresh-token-stdin",
+        ),
+        (
+            "zalo/xa",
+            "579745863508352884",
+            "publisher accounts connect zalo xa --oa-id 579745863508352884",
+            "publisher accounts update zalo/xa --token-stdin --refresh-token-stdin",
+        ),
+        ("sandbox/demo", None, None, "publisher accounts update sandbox/demo --token-stdin"),
+    ],
+)
+def test_reauth_alert_names_commands_that_exist_and_says_what_happens_next(
+    store: Store, target: str, remote_id: str | None, connect: str | None, update: str
+) -> None:
+    """The commands themselves are run through the CLI in tests/cli/test_accounts_cli.py."""
+    body = reauth_body(store, target, remote_id)
+    commands = COMMAND.findall(body)
+    assert commands == ([connect] if connect else []) + [update]
+    assert "sẽ tự được đăng" in body and "không cần “publisher retry”" in body
+    assert "đã qua hạn chót" in body and "“đã lỡ giờ”" in body
+    assert "1 lượt đăng đang chờ (hạn chót sớm nhất: 05/05/2025 17:00)" in body
+
+
+def test_reauth_alert_in_english(store: Store) -> None:
+    from publisher.i18n import set_language
+
+    set_language("en")
+    body = reauth_body(store, "youtube/xa-tv", None)
+    assert "“publisher accounts connect youtube xa-tv”" in body
+    assert "go out by themselves" in body and "no “publisher retry” needed" in body
+    assert "past their deadline become “missed”" in body
+    assert "will then go out" not in body
+
+
+def test_expiry_warnings_name_a_working_command(store: Store) -> None:
+    fb = account(
+        store,
+        "facebook/xa",
+        Credentials(access_token="f", expires_at=NOW + timedelta(days=5), remote_account_id="1647395831"),
+    )
+    zalo = account(
+        store,
+        "zalo/xa",
+        Credentials(
+            access_token="z",
+            refresh_token="r",
+            expires_at=NOW + timedelta(hours=20),
+            refresh_expires_at=NOW + timedelta(days=3),
+        ),
+    )
+    found = {(i.account_id, i.kind): i.body for i in alerts.scan(store, NOW)}
+    assert COMMAND.findall(found[(fb, "token_expiry")])[0] == (
+        "publisher accounts connect facebook xa --page-id 1647395831"
+    )
+    assert COMMAND.findall(found[(zalo, "refresh_expiry")])[0] == "publisher accounts connect zalo xa"

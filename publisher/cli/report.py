@@ -32,7 +32,7 @@ register(
             "Định dạng {fmt} cần tệp đầu ra: thêm --out <tệp>.",
             "The {fmt} format needs an output file: add --out <file>.",
         ),
-        "log.col.at": ("Thời điểm", "Time"),
+        "log.col.at": ("Thời điểm (giờ {tz})", "Time ({tz})"),
         "log.col.what": ("Sự kiện", "Event"),
         "log.col.post": ("Mã bài", "Post id"),
         "log.col.account": ("Tài khoản", "Account"),
@@ -114,6 +114,7 @@ def weekly_command(week: str | None, fmt: str, out: Path | None) -> None:
 
 def _print_tables(report: Any, to: Console) -> None:
     to.print(report.title, markup=False)
+    to.print(report.generated, markup=False)
     to.print(t("report.note"), markup=False)
     for section in report.sections:
         rows = [["—" if v is None else v for v in row] for row in section.rows]
@@ -192,6 +193,15 @@ def log_entries(store: Any, since: datetime | None, account: Target | None) -> l
     return out
 
 
+def _local_times(entry: dict[str, Any], tz: str) -> dict[str, Any]:
+    """The entry with its times on the officer's clock, offset included (``…T07:00:00+07:00``)."""
+    zone = ZoneInfo(tz)
+    return {
+        k: (v.replace(tzinfo=v.tzinfo or UTC).astimezone(zone) if isinstance(v, datetime) else v)
+        for k, v in entry.items()
+    }
+
+
 def _detail(entry: dict[str, Any]) -> str:
     if entry["type"] == "attempt":
         parts = [entry["kind"], entry["outcome"] or "…", entry["code"] or "", entry["reason"] or ""]
@@ -231,7 +241,7 @@ def log_command(since: str | None, account: str | None, as_json: bool) -> None:
             raise UserError(msg("report.bad_account", value=account)) from None
     entries = log_entries(_store(), _since(since, cfg.timezone), target)
     if as_json:
-        emit_json(entries)
+        emit_json([_local_times(en, cfg.timezone) for en in entries])
         return
     if not entries:
         console.print(t("log.empty"), markup=False)
@@ -240,7 +250,7 @@ def log_command(since: str | None, account: str | None, as_json: bool) -> None:
         table(
             None,
             [
-                t("log.col.at"),
+                t("log.col.at", tz=cfg.timezone),
                 t("log.col.what"),
                 t("log.col.post"),
                 t("log.col.account"),

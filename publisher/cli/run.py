@@ -237,7 +237,9 @@ def serve(st: Settings, concurrency: int | None) -> int:
 def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json: bool) -> None:
     st = settings()
     store = Store(st)
-    store.init()
+    # --demo is the README's first command on a fresh machine: it initialises like ``publisher init``
+    for note in store.init(create=demo):
+        console.print(str(note), markup=False)
     if demo:
         spec = queue_demo(store, st, 0.0 if once else demo_in)
         folder = (st.outbox_dir / "demo").resolve()

@@ -16,6 +16,10 @@ Side states:
   ``scheduled_publish_time``, YouTube ``publishAt``); verified after that time.
 - ``failed`` (permanent, with the reason), ``needs_reauth``, ``missed`` (too late to be useful),
   ``cancelled``, ``paused`` (held by an emergency pause; the state before is kept).
+
+Cancelling what may already be on the platform (``unconfirmed``) records a request on the delivery
+(``cancel_requested_at/by``); the next look-up settles it: absent → ``cancelled``, present →
+``published`` (and the officer is told). See :data:`CANCEL_BY_REQUEST`.
 """
 
 from __future__ import annotations
@@ -58,8 +62,12 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.PUBLISHING: frozenset(
         {S.PUBLISHED, S.HANDED_OFF, S.UNCONFIRMED, S.RETRY_WAIT, S.FAILED, S.NEEDS_REAUTH}
     ),
-    S.HANDED_OFF: frozenset({S.PUBLISHED, S.UNCONFIRMED, S.FAILED}),
-    S.UNCONFIRMED: frozenset({S.PUBLISHED, S.HANDED_OFF, S.RETRY_WAIT, S.FAILED, S.NEEDS_REAUTH, S.MISSED}),
+    # handed_off/unconfirmed → cancelled: only when a look-up proves the platform does not have the
+    # post and an officer asked to cancel it (never a direct cancel: the post may be live)
+    S.HANDED_OFF: frozenset({S.PUBLISHED, S.UNCONFIRMED, S.FAILED, S.CANCELLED}),
+    S.UNCONFIRMED: frozenset(
+        {S.PUBLISHED, S.HANDED_OFF, S.RETRY_WAIT, S.FAILED, S.NEEDS_REAUTH, S.MISSED, S.CANCELLED}
+    ),
     # nothing was created for these, so an edit may send them back for approval
     S.RETRY_WAIT: frozenset(
         {S.CLAIMED, S.FAILED, S.CANCELLED, S.PAUSED, S.MISSED, S.NEEDS_REAUTH, S.AWAITING_APPROVAL, S.SCHEDULED,
@@ -85,6 +93,8 @@ NOT_STARTED: frozenset[State] = frozenset(
 IN_FLIGHT: frozenset[State] = frozenset({S.CLAIMED, S.PUBLISHING, S.UNCONFIRMED, S.HANDED_OFF})
 #: An emergency pause holds these.
 PAUSABLE: frozenset[State] = frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.RETRY_WAIT, S.NEEDS_REAUTH})
+#: A cancel of these is only a request, settled by a look-up on the platform (it may be live).
+CANCEL_BY_REQUEST: frozenset[State] = frozenset({S.UNCONFIRMED})
 #: Nothing more will happen to these without an officer's command.
 FINAL: frozenset[State] = frozenset({S.PUBLISHED, S.FAILED, S.MISSED, S.CANCELLED})
 

@@ -200,6 +200,9 @@ class Adapter:
     max_images: ClassVar[int] = 0
     supports_video: ClassVar[bool] = False
     supports_native_scheduling: ClassVar[bool] = False
+    #: platform codes (as in ``Result.code``) of a refused access token that one forced refresh may
+    #: cure: the call is then made once more (see :func:`publisher.platforms.tokens.cured_by_refresh`)
+    refresh_codes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
         self.credentials = credentials

@@ -1,4 +1,5 @@
-"""The weekly report as one CSV file: each section is a title row, a header row, its rows, a blank row.
+"""The weekly report as one CSV file: the title and "generated at" (local time) rows, then each
+section as a blank row, a title row, a header row and its rows.
 
 Numbers are written as plain numbers (no thousands separator); a figure not reported is empty.
 """
@@ -15,6 +16,7 @@ def render_csv(report: WeeklyReport) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([report.title])
+    writer.writerow([report.generated])
     for section in report.sections:
         writer.writerow([])
         writer.writerow([section.title])

@@ -65,7 +65,7 @@ def render_html(report: WeeklyReport) -> str:
         f"<h2>{html.escape(sec.title)}</h2>\n{figures.get(sec.key, '')}\n{_table(sec)}"
         for sec in report.sections
     )
-    generated = t("report.generated", at=report.generated_at.strftime("%d/%m/%Y %H:%M UTC"))
+    generated = report.generated
     return f"""<!DOCTYPE html>
 <html lang="{language()}">
 <head><meta charset="utf-8"><title>{html.escape(report.title)}</title><style>{CSS}</style></head>

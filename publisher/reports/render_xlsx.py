@@ -1,4 +1,5 @@
-"""The weekly report as an XLSX workbook: one sheet per section, numbers as numbers (officers sum them)."""
+"""The weekly report as an XLSX workbook: a first sheet with the title, when it was made (local
+time) and how to read it, then one sheet per section, numbers as numbers (officers sum them)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from publisher.i18n import t
 from publisher.reports.weekly import WeeklyReport
 
 #: sheet names: at most 31 characters, none of []:*?/\
 SHEET_KEYS = {
+    "about": ("Thông tin chung", "About"),
     "status": ("Tình hình đăng", "Publishing"),
     "deliveries": ("Lượt đăng", "Deliveries"),
     "posts": ("Tương tác theo bài", "Per post"),
@@ -35,6 +38,11 @@ def render_xlsx(report: WeeklyReport) -> bytes:
     assert first is not None
     wb.remove(first)
     bold = Font(bold=True)
+    about = wb.create_sheet(sheet_name("about"))
+    for line in (report.title, report.generated, t("report.note")):
+        about.append([line])
+    about["A1"].font = Font(bold=True, size=13)
+    about.column_dimensions["A"].width = 120
     for section in report.sections:
         ws = wb.create_sheet(sheet_name(section.key))
         ws.append([section.title])

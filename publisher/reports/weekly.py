@@ -39,7 +39,10 @@ register(
             "Week “{week}” is not valid; write it as 2025-W18 (year-W week number).",
         ),
         "report.title": ("Báo cáo tuần {week} ({start} – {end})", "Weekly report {week} ({start} – {end})"),
-        "report.generated": ("Lập lúc {at}", "Generated at {at}"),
+        "report.generated": (
+            "Lập lúc {at} (giờ {tz}; mọi thời điểm trong báo cáo đều theo giờ này)",
+            "Generated at {at} ({tz} time; every time in this report is in this time zone)",
+        ),
         "report.note": (
             "Số liệu tương tác là của các bài đăng trong tuần, tính đến cuối tuần; “—” là không có số "
             "liệu (nền tảng không cung cấp, hoặc không có bài để so sánh). So sánh với các bài đăng tuần trước, tính đến cuối tuần trước.",
@@ -165,6 +168,11 @@ class WeeklyReport:
             start=self.week.monday.strftime("%d/%m/%Y"),
             end=last.strftime("%d/%m/%Y"),
         )
+
+    @property
+    def generated(self) -> str:
+        """When the report was made, on the officer's clock (``settings.timezone``), zone named."""
+        return t("report.generated", at=_local(self.generated_at, self.timezone), tz=self.timezone)
 
     def section(self, key: str) -> Section:
         return next(sec for sec in self.sections if sec.key == key)

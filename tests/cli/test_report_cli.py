@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,43 @@ def test_log_json_filters(run: Cli) -> None:
     assert len(entries) == 9 and attempt in entries
     assert run("log", "--account", "khong-hop-le").exit_code == 2
     assert run("log", "--since", "hom-qua").exit_code == 2
+
+
+# -- times the officer reads are local (issue 10.8) ----------------------------------------------
+def test_weekly_outputs_say_when_in_local_time(run: Cli, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    seeded(run)
+
+    def local_now() -> set[str]:
+        now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        return {(now + timedelta(minutes=d)).strftime("%d/%m/%Y %H:%M") for d in (-1, 0, 1)}
+
+    expected = local_now()
+    table = run("report", "weekly", "--week", "2025-W18", COLUMNS="250")
+    csv_out = run("report", "weekly", "--week", "2025-W18", "--format", "csv")
+    page = tmp_path / "bao-cao.html"
+    run("report", "weekly", "--week", "2025-W18", "--format", "html", "--out", str(page))
+    expected |= local_now()
+    for text in (table.output, csv_out.output, page.read_text("utf-8")):
+        found = re.search(r"Lập lúc (\d\d/\d\d/\d{4} \d\d:\d\d) \(giờ Asia/Ho_Chi_Minh;", text)
+        assert found and found.group(1) in expected, text[:400]
+        assert "UTC" not in text
+    r = run("report", "weekly", "--week", "2025-W18", PUBLISHER_LANGUAGE="en", COLUMNS="250")
+    assert "Generated at " in r.output and "(Asia/Ho_Chi_Minh time;" in r.output
+
+
+def test_log_json_times_carry_the_local_offset(run: Cli) -> None:
+    seeded(run)
+    r = run("log", "--json", "--account", "facebook/xa", "--since", "2025-05-01")
+    attempt, snap = json.loads(r.output)
+    # 02/05/2025 07:00 in Vietnam, not 2025-05-02T00:00:00+00:00
+    assert (attempt["at"], attempt["finished_at"]) == (
+        "2025-05-02T07:00:00+07:00",
+        "2025-05-02T07:00:02+07:00",
+    )
+    assert snap["at"] == "2025-05-05T10:00:00+07:00"
+    r = run("log", "--account", "facebook/xa", "--since", "2025-05-01", COLUMNS="200")
+    assert "02/05/2025 07:00" in r.output and "05/05/2025 10:00" in r.output
+    assert "Asia/Ho_Chi_Minh" in r.output  # the table says which clock its times are on

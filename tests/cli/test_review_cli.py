@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,3 +70,27 @@ def test_photo_with_gps_blocks_approval(run: Cli, tmp_path: Path) -> None:
     run("queue", str(path))
     r = run("approve", "bai-kiem-tra", "--by", "chu-tich")
     assert r.exit_code == 2 and "ban.jpg" in r.output
+
+
+TCVN3 = "Céng hoµ x· héi chñ nghÜa ViÖt Nam"
+
+
+def test_check_exits_2_on_a_block_finding_and_names_the_line_of_the_field(run: Cli, tmp_path: Path) -> None:
+    run("init")
+    path = schedule(tmp_path, TCVN3)
+    r = run("queue", "--check", str(path))
+    assert r.exit_code == 2, r.output
+    assert f"{path}:5: bai-kiem-tra · text" in r.output and "TCVN3" in r.output and "CHẶN" in r.output, (
+        r.output
+    )
+    assert "hợp lệ" not in r.output and "1 bài có mục CHẶN" in r.output
+    en = run("queue", "--check", str(path), PUBLISHER_LANGUAGE="en")
+    assert en.exit_code == 2 and "1 post(s) with BLOCK findings" in en.output, en.output
+    assert json.loads(run("list", "--json").output) == []
+
+
+def test_check_exits_0_when_findings_only_warn(run: Cli, tmp_path: Path) -> None:
+    run("init")
+    path = schedule(tmp_path, "Đường dây nóng: 0912 345 678.")
+    r = run("queue", "--check", str(path))
+    assert r.exit_code == 0 and "LƯU Ý" in r.output and "hợp lệ" in r.output, r.output

@@ -19,7 +19,7 @@ from publisher.core.review import (
     schedule_check,
     to_unicode,
 )
-from publisher.i18n import set_language
+from publisher.i18n import msg, set_language
 
 FACEBOOK: dict[str, Any] = {"platform": "facebook", "title_max": None, "text_max": 63206, "max_images": 10}
 YOUTUBE: dict[str, Any] = {
@@ -333,6 +333,33 @@ def test_photos_with_gps_block(tmp_path: Path) -> None:
 
     with Image.open(cleaned) as image:
         assert image.getexif().get(0x0112) == 1  # other EXIF kept
+
+
+def test_opening_a_photo_finds_damage_the_header_hides(tmp_path: Path) -> None:
+    """Header, pixel cap and whole data: what ``queue`` and ``approve`` find before a render would."""
+    from PIL import Image
+
+    from publisher.media_probe import look_at_photo
+
+    noise = Image.effect_noise((400, 300), 50)
+    noise.convert("RGB").save(tmp_path / "ok.jpg", quality=90)
+    noise.save(tmp_path / "ok.png")
+    for name in ("ok.jpg", "ok.png"):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / f"cut-{name}").write_bytes(data[: len(data) * 2 // 3])
+    with_gps = _jpeg(tmp_path / "gps.jpg", gps=True)
+    cap = 50_000_000
+    assert look_at_photo(tmp_path / "ok.jpg", cap).problem is None
+    assert look_at_photo(tmp_path / "ok.png", cap).problem is None
+    assert look_at_photo(with_gps, cap).gps and look_at_photo(with_gps, cap).problem is None
+    for name in ("cut-ok.jpg", "cut-ok.png"):
+        assert look_at_photo(tmp_path / name, cap).problem == msg("media.unreadable", name=name)
+        assert look_at_photo(tmp_path / name, cap, whole=False).problem is None  # the header alone looks fine
+    too_big = look_at_photo(tmp_path / "ok.png", 400 * 300 - 1).problem
+    assert too_big is not None and too_big.key == "media_probe.too_many_pixels"
+    assert look_at_photo(tmp_path / "khong-co.jpg", cap).problem == msg(
+        "media.not_found", name="khong-co.jpg"
+    )
 
 
 # --- shape ----------------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ def test_zalo_dry_run_walks_create_and_verify() -> None:
     assert [r.url for r in sent] == [
         "https://openapi.zalo.me/v2.0/article/create",
         "https://openapi.zalo.me/v2.0/article/verify",
+        # the verified article's link is read from the OA's article list (read-only)
+        "https://openapi.zalo.me/v2.0/article/getslice?offset=0&limit=10&type=normal",
     ]
     assert sent[0].headers["access_token"] == "***"
     assert sent[0].body["title"] == TITLE and sent[0].body["cover"]["photo_url"] == "https://cdn.vn/a.jpg"

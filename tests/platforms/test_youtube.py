@@ -613,3 +613,81 @@ def test_channel_subscribers_none_when_hidden(rsps, adapter) -> None:
     assert rsps.calls[-1].request.params == {"part": "statistics", "mine": "true"}
     rsps.replace("GET", f"{API}/channels", json={"items": [{"id": "UC1", "statistics": {"hiddenSubscriberCount": True}}]})
     assert adapter.follower_count() is None
+
+
+# -- a plain 429 is not the daily cap (issue 10 point 2) -----------------------------------------
+@pytest.mark.parametrize("name", ["error_rate_limit_429", "error_queries_per_minute_429"])
+@pytest.mark.parametrize("retry_after", [None, "17"])
+def test_plain_429_on_insert_backs_off_briefly_instead_of_waiting_for_the_quota_day(
+    rsps, clip, name, retry_after
+) -> None:
+    counter = MemoryQuotaCounter()
+    adapter = make_adapter(quota=counter)
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    rsps.post(f"{UP}/videos", json=payload("youtube", name), status=429, headers=headers)
+    result = adapter.publish(yt(clip))
+    assert result.outcome is Outcome.RATE_LIMITED
+    assert result.postpone_until is None  # not held until the Pacific midnight
+    assert result.code == "rateLimitExceeded" and result.scope == "account"
+    # Retry-After is the platform's word; without it the publisher's short backoff decides
+    assert result.retry_after == (17.0 if retry_after else None)
+    assert "quota" not in str(result.reason).lower() and "hạn mức" not in str(result.reason)
+    assert counter.used("cid", quota_day(NOW)) == 1600  # only the insert we made: nothing "exhausted"
+
+
+@pytest.mark.parametrize("retry_after", [None, "30"])
+def test_documented_daily_uploads_429_postpones_the_whole_project_to_the_quota_day(
+    rsps, clip, retry_after
+) -> None:
+    """The body exactly as in google-api-python-client issue #2753 (no ``details``), with or
+    without a Retry-After: the limit is per day, so a retry in seconds is pointless."""
+    counter = MemoryQuotaCounter()
+    adapter = make_adapter(quota=counter)
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    rsps.post(
+        f"{UP}/videos", json=payload("youtube", "error_daily_uploads_429_plain"), status=429, headers=headers
+    )
+    result = adapter.publish(yt(clip))
+    assert result.outcome is Outcome.RATE_LIMITED
+    assert (
+        result.postpone_until == next_reset(NOW)
+        and result.retry_after == (next_reset(NOW) - NOW).total_seconds()
+    )
+    assert result.scope == "app" and result.code == "dailyUploads"  # the project's cap, every channel
+    # the uploads bucket is separate from the 10,000 units: reads (reconcile, statistics) still go
+    assert counter.used("cid", quota_day(NOW)) == 1600
+
+
+def test_plain_429_during_the_upload_keeps_the_session_and_backs_off_briefly(rsps, adapter, clip) -> None:
+    rsps.post(f"{UP}/videos", headers={"Location": SESSION})
+    rsps.put(SESSION, json=payload("youtube", "error_rate_limit_429"), status=429)
+    result = adapter.publish(yt(clip))
+    assert result.outcome is Outcome.RATE_LIMITED and result.postpone_until is None
+    assert result.resume_state and result.resume_state["session_uri"] == SESSION
+
+
+def test_user_rate_limit_403_without_retry_after_is_a_short_backoff(rsps, adapter, clip) -> None:
+    body = {
+        "error": {
+            "code": 403,
+            "message": "User Rate Limit Exceeded",
+            "errors": [
+                {
+                    "reason": "userRateLimitExceeded",
+                    "domain": "usageLimits",
+                    "message": "User Rate Limit Exceeded",
+                }
+            ],
+        }
+    }
+    rsps.post(f"{UP}/videos", json=body, status=403)
+    result = adapter.publish(yt(clip))
+    assert result.outcome is Outcome.RATE_LIMITED and result.postpone_until is None
+    assert result.code == "userRateLimitExceeded" and result.retry_after is None
+
+
+def test_quota_exceeded_on_a_read_marks_the_project_spent(rsps, adapter) -> None:
+    rsps.get(f"{API}/videos", json=payload("youtube", "error_quota"), status=403)
+    counter = adapter.quota.counter
+    assert adapter.fetch_engagement(["v1"]) == {}
+    assert counter.used("cid", quota_day(NOW)) == adapter.settings.daily_quota

@@ -126,7 +126,11 @@ def test_verify_that_never_resolves_leaves_a_pending_token_and_never_recreates(r
     before = len(rsps.calls)
     again = adapter.publish(zd(resume_state=result.resume_state))
     assert again.outcome is Outcome.PUBLISHED
-    assert [c.request.url for c in rsps.calls[before:]] == [f"{API}/article/verify"]
+    # verify, then the article's entry in the list for its link: never a second create
+    assert [urlsplit(c.request.url).path for c in rsps.calls[before:]] == [
+        "/v2.0/article/verify",
+        "/v2.0/article/getslice",
+    ]
 
 
 def test_missing_cover_is_refused_before_any_call(rsps, adapter) -> None:
@@ -214,7 +218,8 @@ def test_broadcast_in_the_day_window(rsps) -> None:
     opts = {"zalo": {"cover_url": COVER, "broadcast_target": {"cities": 4}}}
     result = adapter.publish(zd(options=opts), cp)
     assert result.outcome is Outcome.PUBLISHED
-    assert body_of(rsps.calls[2]) == {
+    [broadcast] = [c for c in rsps.calls if c.request.url == f"{API}/oa/message"]
+    assert body_of(broadcast) == {
         "recipient": {"target": {"cities": "4"}},
         "message": {
             "attachment": {
@@ -291,9 +296,10 @@ def test_reconcile_ignores_an_older_article_with_the_same_title(rsps) -> None:
 
 
 def test_reconcile_waits_while_a_fresh_create_may_still_be_processing(rsps, adapter) -> None:
+    rsps.get(f"{API}/article/getslice", json=payload("zalo", "getslice_empty"))
     result = adapter.reconcile(zd(last_attempt_at=NOW - timedelta(seconds=30)))
-    assert result.outcome is Outcome.UNKNOWN_OUTCOME
-    assert len(rsps.calls) == 0
+    assert result.outcome is Outcome.UNKNOWN_OUTCOME and result.code == "settling"
+    assert len(rsps.calls) == 1  # it asks, and "not listed yet" is not "absent"
 
 
 def test_reconcile_unknown_when_the_list_fails(rsps) -> None:
@@ -406,3 +412,141 @@ def test_a_waiting_broadcast_is_sent_by_poll_once_the_window_opens(rsps) -> None
     rsps.calls.reset()
     assert adapter.poll(zd(), cp.last, cp).outcome is Outcome.PUBLISHED
     assert len(rsps.calls) == 0  # sent once only
+
+
+# -- reconcile: the send's window, the whole window, adoption, links (issue 10.1, 10.7) ----------
+LINK = "https://oa.zalo.me/article/8f2a5c1d9e0b4a7f"  # a link in the answer: field name UNCERTAIN
+
+
+def listed(
+    id_: str, title: str, at: datetime, description: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    ms = int(at.timestamp() * 1000)
+    item = {
+        "id": id_,
+        "type": "normal",
+        "title": title,
+        "status": "show",
+        "total_view": 0,
+        "total_share": 0,
+        "create_date": ms,
+        "update_date": ms,
+    }
+    if description is not None:
+        item["description"] = description
+    return {**item, **extra}
+
+
+def slices(rsps: responses.RequestsMock, items: list[dict[str, Any]]) -> None:
+    """``getslice`` over ``items`` (newest first), paged by offset/limit as Zalo does."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        q = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        offset, limit = int(q["offset"]), int(q["limit"])
+        page = items[offset : offset + limit] if q["type"] == "normal" else []
+        body = {"error": 0, "message": "Success", "data": {"total": len(items), "medias": page}}
+        return 200, {}, json.dumps(body)
+
+    rsps.add_callback(responses.GET, f"{API}/article/getslice", callback=answer)
+
+
+def pages_asked(rsps: responses.RequestsMock) -> list[int]:
+    return [
+        int(parse_qs(urlsplit(c.request.url).query)["offset"][0])
+        for c in rsps.calls
+        if "/article/getslice" in c.request.url
+    ]
+
+
+def test_reconcile_asks_at_once_and_adopts_the_article_the_send_made(rsps) -> None:
+    """Right after a lost create reply the list is asked (no silent 3-minute wait) and a hit adopted."""
+    soon = make_adapter(now=NOW + timedelta(seconds=30))
+    slices(rsps, [listed("8f2a5c1d9e0b4a7f", TITLE, NOW + timedelta(seconds=1), link=LINK)])
+    result = soon.reconcile(zd(last_attempt_at=NOW))
+    assert result.outcome is Outcome.PUBLISHED
+    assert (result.remote_id, result.url, result.code) == ("8f2a5c1d9e0b4a7f", LINK, "adopted")
+    assert "09:00:01 26/11/2026" in str(result.reason)  # when Zalo made it, in Vietnam time
+
+
+def test_reconcile_reads_back_past_the_send_however_many_pages(rsps) -> None:
+    """45 newer articles of other offices' posts push ours to page 5: the old 3-page cap lost it."""
+    later = make_adapter(now=NOW + timedelta(minutes=20))
+    newer = [listed(f"n{i:02d}", f"Tin khác {i}", NOW + timedelta(minutes=19, seconds=-i)) for i in range(45)]
+    ours = listed("8f2a5c1d9e0b4a7f", TITLE, NOW + timedelta(seconds=2))
+    older = [listed(f"o{i:02d}", f"Tin cũ {i}", NOW - timedelta(days=1, hours=i)) for i in range(30)]
+    slices(rsps, [*newer, ours, *older])
+    result = later.reconcile(zd(last_attempt_at=NOW))
+    assert result.outcome is Outcome.PUBLISHED and result.remote_id == "8f2a5c1d9e0b4a7f"
+    assert pages_asked(rsps) == [0, 10, 20, 30, 40]  # page 5 ends past the send: no further
+
+
+def test_reconcile_is_absent_only_when_the_list_reaches_back_past_the_send(rsps) -> None:
+    later = make_adapter(now=NOW + timedelta(minutes=20))
+    newer = [listed(f"n{i:02d}", f"Tin khác {i}", NOW + timedelta(minutes=10, seconds=-i)) for i in range(10)]
+    older = [listed(f"o{i:02d}", f"Tin cũ {i}", NOW - timedelta(days=1, hours=i)) for i in range(25)]
+    slices(rsps, [*newer, *older])
+    assert later.reconcile(zd(last_attempt_at=NOW)).outcome is Outcome.ABSENT
+    assert pages_asked(rsps) == [0, 10]  # page 2 ends older than the send: proof enough
+
+
+def test_reconcile_stays_unknown_when_the_list_cannot_prove_the_window(rsps) -> None:
+    """Every page the cap allows is newer than the send (or undated): never "absent" on a guess."""
+    later = make_adapter(now=NOW + timedelta(minutes=20))
+    flood = [listed(f"n{i:03d}", f"Tin {i}", NOW + timedelta(minutes=19, seconds=-i)) for i in range(400)]
+    slices(rsps, flood)
+    result = later.reconcile(zd(last_attempt_at=NOW))
+    assert result.outcome is Outcome.UNKNOWN_OUTCOME and result.code == "list_incomplete"
+    assert len(pages_asked(rsps)) == ZaloOAAdapter.list_pages_max
+    rsps.reset()
+    undated = [{"id": f"u{i:03d}", "type": "normal", "title": f"Tin {i}"} for i in range(400)]
+    slices(rsps, undated)
+    assert later.reconcile(zd(last_attempt_at=NOW)).outcome is Outcome.UNKNOWN_OUTCOME
+    rsps.reset()
+    slices(rsps, undated[:15])  # undated, but the list ends: nothing else can be there
+    assert later.reconcile(zd(last_attempt_at=NOW)).outcome is Outcome.ABSENT
+
+
+def test_reconcile_matches_the_content_not_only_the_title(rsps) -> None:
+    """Two articles titled alike since the send: the one with our description is ours."""
+    later = make_adapter(now=NOW + timedelta(minutes=10))
+    ours = "Trạm y tế xã thông báo lịch tiêm chủng mở rộng."  # the description we sent
+    slices(
+        rsps,
+        [
+            listed("other", TITLE, NOW + timedelta(minutes=5), description="Lịch tiêm của xã bên cạnh."),
+            listed("8f2a5c1d9e0b4a7f", TITLE, NOW + timedelta(seconds=3), description=ours),
+        ],
+    )
+    result = later.reconcile(zd(last_attempt_at=NOW))
+    assert result.outcome is Outcome.PUBLISHED and result.remote_id == "8f2a5c1d9e0b4a7f"
+    rsps.reset()
+    slices(
+        rsps, [listed("other", TITLE, NOW + timedelta(minutes=5), description="Lịch tiêm của xã bên cạnh.")]
+    )
+    assert later.reconcile(zd(last_attempt_at=NOW)).outcome is Outcome.ABSENT
+
+
+def test_verified_article_records_its_link(rsps, adapter) -> None:
+    rsps.post(f"{API}/article/create", json=payload("zalo", "create_ok"))
+    rsps.post(f"{API}/article/verify", json=payload("zalo", "verify_ok"))
+    slices(rsps, [listed("8f2a5c1d9e0b4a7f", TITLE, NOW, link=LINK)])
+    cp = Checkpoints(rsps.calls)
+    result = adapter.publish(zd(), cp)
+    assert result.outcome is Outcome.PUBLISHED and result.url == LINK
+    assert cp[1]["article_id"] == "8f2a5c1d9e0b4a7f" and "article_url" not in cp[1]  # the id first
+    assert cp.last["article_url"] == LINK
+
+
+def test_link_from_the_setting_when_zalo_gives_none(rsps) -> None:
+    settings = ZaloSettings(app_id="a", article_url_template="https://oa.zalo.me/xa-hanh-dich/article/{id}")
+    adapter = make_adapter(settings)
+    rsps.post(f"{API}/article/create", json=payload("zalo", "create_ok"))
+    rsps.post(f"{API}/article/verify", json=payload("zalo", "verify_ok"))
+    rsps.get(f"{API}/article/getslice", json=payload("zalo", "getslice_normal"))  # no link field
+    result = adapter.publish(zd())
+    assert result.url == "https://oa.zalo.me/xa-hanh-dich/article/8f2a5c1d9e0b4a7f"
+    rsps.reset()
+    rsps.get(f"{API}/article/getslice", body=requests.exceptions.ConnectionError("reset"))
+    rsps.post(f"{API}/article/create", json=payload("zalo", "create_ok"))
+    rsps.post(f"{API}/article/verify", json=payload("zalo", "verify_ok"))
+    assert make_adapter().publish(zd()).outcome is Outcome.PUBLISHED  # a failed look-up fails nothing

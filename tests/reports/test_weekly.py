@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from publisher.core.states import State
 from publisher.errors import UserError
-from publisher.i18n import set_language
+from publisher.i18n import set_language, t
 from publisher.reports.render_csv import render_csv
 from publisher.reports.render_html import render_html
 from publisher.reports.render_xlsx import sheet_name
@@ -243,9 +243,9 @@ def test_csv_has_every_number(store: Store) -> None:
     seed_two_weeks(store)
     report = build(store, Week.parse(W18, store.settings.timezone), AFTER)
     lines = list(csv.reader(io.StringIO(render_csv(report))))
-    assert lines[0] == [report.title]
+    assert lines[0] == [report.title] and lines[1] == [report.generated]
     blocks: dict[str, list[list[str]]] = {}
-    i = 1
+    i = 2
     for sec in report.sections:
         assert lines[i] == [] and lines[i + 1] == [sec.title] and lines[i + 2] == sec.columns
         blocks[sec.key] = lines[i + 3 : i + 3 + len(sec.rows)]
@@ -260,7 +260,7 @@ def test_xlsx_has_one_sheet_per_section_with_real_numbers(store: Store, tmp_path
     report = build(store, Week.parse(W18, store.settings.timezone), AFTER)
     path = write(report, "xlsx", tmp_path / "tuan.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == [sheet_name(k) for k in EXPECTED]
+    assert wb.sheetnames == [sheet_name("about")] + [sheet_name(k) for k in EXPECTED]
     for sec in report.sections:
         ws = wb[sheet_name(sec.key)]
         assert ws["A1"].value == sec.title
@@ -305,3 +305,33 @@ def test_monday_report_lands_in_the_data_dir(store: Store) -> None:
     assert all(p.stat().st_size > 0 for p in paths)
     wb = load_workbook(paths[1])
     assert wb[sheet_name("status")]["B6"].value == 6
+
+
+# -- times the officer reads are local (issue 10.8) ----------------------------------------------
+GENERATED_VI = "Lập lúc 12/05/2025 07:00 (giờ Asia/Ho_Chi_Minh; mọi thời điểm trong báo cáo đều theo giờ này)"
+
+
+def test_generated_time_is_local_in_every_rendering(store: Store, tmp_path: Path) -> None:
+    seed_two_weeks(store)
+    report = build(store, Week.parse(W18, store.settings.timezone), AFTER)  # 00:00 UTC = 07:00 in Vietnam
+    assert report.generated == GENERATED_VI
+
+    lines = list(csv.reader(io.StringIO(render_csv(report))))
+    assert lines[:2] == [[report.title], [GENERATED_VI]]
+
+    page = render_html(report)
+    assert f'<p class="note">{GENERATED_VI}</p>' in page and "UTC" not in page
+
+    wb = load_workbook(write(report, "xlsx", tmp_path / "tuan.xlsx"))
+    about = wb[sheet_name("about")]
+    assert wb.sheetnames[0] == sheet_name("about")
+    assert [about["A1"].value, about["A2"].value, about["A3"].value] == [
+        report.title,
+        GENERATED_VI,
+        t("report.note"),
+    ]
+
+    set_language("en")
+    assert report.generated == (
+        "Generated at 12/05/2025 07:00 (Asia/Ho_Chi_Minh time; every time in this report is in this time zone)"
+    )

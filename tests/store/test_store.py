@@ -87,23 +87,41 @@ def test_removed_post_is_reported_not_deleted(st: Store) -> None:
     assert st.queue([spec("bai-1")], "can-bo", ["/lich/2026.yaml"]).removed_from_file == []
 
 
+def people(store: Store, **roles: str) -> None:
+    """An admin "quan-tri" and the named users (``can_bo="approver"`` names "can-bo")."""
+    from publisher.actions.users import add_user
+
+    add_user(store, store.settings, "quan-tri", role="admin")
+    for name, role in roles.items():
+        add_user(store, store.settings, name.replace("_", "-"), role=role, by="quan-tri")
+
+
 def test_approval_rules(st: Store) -> None:
-    st.queue([spec()], "can-bo")
+    from publisher.actions.approve import approve_posts
+    from publisher.actions.queue import queue_posts
+
+    people(st, can_bo="approver", chu_tich="approver")
+    queue_posts(st, st.settings, [spec()], "can-bo")
     with pytest.raises(ApprovalRefused, match="không thể tự duyệt"):
-        st.approve(["bai-1"], by="can-bo")
+        approve_posts(st, st.settings, ["bai-1"], by="can-bo")
     with pytest.raises(ApprovalRefused):
-        st.approve(["bai-1"], by="  ")
+        approve_posts(st, st.settings, ["bai-1"], by="  ")
     assert set(states(st).values()) == {"awaiting_approval"}
-    st.approve(["bai-1"], by="chu-tich")
+    approve_posts(st, st.settings, ["bai-1"], by="chu-tich")
     post = st.post_detail("bai-1")["post"]
     assert post.approved_by == "chu-tich" and post.approved_hash == post.content_hash
     assert set(states(st).values()) == {"scheduled"}
 
 
-def test_self_approval_allowed_by_setting(st: Store) -> None:
-    st.settings.allow_self_approval = True
-    st.queue([spec()], "can-bo")
-    st.approve(["bai-1"], by="can-bo")
+def test_self_approval_allowed_by_office_policy(st: Store) -> None:
+    from publisher.actions.approve import approve_posts
+    from publisher.actions.queue import queue_posts
+    from publisher.actions.users import set_policy
+
+    people(st, can_bo="approver")
+    set_policy(st, st.settings, "allow-self-approval", "true", by="quan-tri")
+    queue_posts(st, st.settings, [spec()], "can-bo")
+    approve_posts(st, st.settings, ["bai-1"], by="can-bo")
     assert set(states(st).values()) == {"scheduled"}
 
 
@@ -195,12 +213,43 @@ def test_credentials_are_encrypted_everywhere(st: Store, caplog: pytest.LogCaptu
     assert secret not in str(info.value)
 
 
-def test_account_lock_serialises(st: Store) -> None:
+def test_account_lock_serialises_two_threads(st: Store) -> None:
+    """Two threads read-modify-write the credentials under the lock: no update is lost and the
+    holders never overlap (a lock that does nothing loses updates and lets both in at once)."""
+    import threading
+    import time
+
     acct = st.account(FB)
-    with st.account_lock(acct.id) as a:
-        a.save(Credentials(access_token="t1", refresh_token="r1"))
-    with st.account_lock(acct.id) as a:
-        assert a.credentials.refresh_token == "r1"
+    st.save_credentials(acct.id, Credentials(access_token="t0", refresh_token="r", extra={"n": 0}))
+    inside, most, guard = [0], [0], threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def bump() -> None:
+        try:
+            start.wait(10)
+            for _ in range(8):
+                with st.account_lock(acct.id) as a:
+                    with guard:
+                        inside[0] += 1
+                        most[0] = max(most[0], inside[0])
+                    n = int(a.credentials.extra["n"])
+                    time.sleep(0.02)  # the other thread tries meanwhile
+                    a.save(Credentials(access_token=f"t{n + 1}", refresh_token="r", extra={"n": n + 1}))
+                    with guard:
+                        inside[0] -= 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert most[0] == 1
+    saved = st.credentials(acct.id)
+    assert (saved.extra["n"], saved.access_token) == (16, "t16")
 
 
 def test_media_change_voids_approval(st: Store, tmp_path: Path) -> None:
@@ -223,8 +272,21 @@ def test_times_stored_in_utc(st: Store) -> None:
     assert st.deliveries()[0].due_at == due
 
 
-def test_spec_replace_keeps_key() -> None:
-    assert replace(spec(), text="x").key == "bai-1"
+def test_an_edited_post_is_the_same_post_by_its_key(st: Store) -> None:
+    """The post id is a post's identity: an edit queued under it updates that post and its deliveries
+    in place (same rows, same trail, new content hash); another id is another post."""
+    st.queue([spec()], "can-bo")
+    before = st.post_detail("bai-1")
+    report = st.queue([replace(spec(), text="Nội dung đã sửa")], "can-bo")
+    assert (report.created, report.updated) == ([], ["bai-1"])
+    after = st.post_detail("bai-1")
+    assert after["post"].id == before["post"].id and after["post"].text == "Nội dung đã sửa"
+    assert after["post"].content_hash != before["post"].content_hash
+    assert sorted(r.id for r in after["deliveries"]) == sorted(r.id for r in before["deliveries"])
+    assert [a.id for a in after["audit"]][: len(before["audit"])] == [a.id for a in before["audit"]]
+    assert len(st.deliveries()) == 2
+    assert st.queue([replace(spec(), key="bai-2")], "can-bo").created == ["bai-2"]
+    assert len(st.deliveries()) == 4
 
 
 def test_sqlite_default_is_a_wal_file_in_the_data_dir(settings: Any) -> None:
@@ -245,3 +307,144 @@ def test_editing_a_post_whose_delivery_did_not_go_out_sends_it_back_for_approval
     report = st.queue([spec(text="Sửa lại nội dung")], "can-bo")
     assert report.updated == ["bai-1"] and report.not_changed == []
     assert set(states(st).values()) == {"awaiting_approval"}
+
+
+# -- every field counts as a change; approval follows what is published (issue 11.2) ---------------
+
+
+def test_removing_draft_sends_the_post_for_approval(st: Store) -> None:
+    st.queue([spec(draft=True)], "can-bo")
+    assert set(states(st).values()) == {"draft"}
+    report = st.queue([spec()], "can-bo")
+    assert report.updated == ["bai-1"] and report.unchanged == [] and report.changes == {"bai-1": ["draft"]}
+    assert set(states(st).values()) == {"awaiting_approval"}
+
+
+def test_a_draft_holds_back_an_approved_post_and_undrafting_keeps_the_approval(st: Store) -> None:
+    st.queue([spec()], "can-bo")
+    st.approve(["bai-1"], by="chu-tich")
+    report = st.queue([spec(draft=True)], "can-bo")
+    assert report.updated == ["bai-1"] and report.approval_voided == []
+    assert set(states(st).values()) == {"draft"}
+    assert claim_due(st.db, LATER + timedelta(minutes=1), "w", 60) == []  # nothing goes out at its time
+    st.queue([spec()], "can-bo")
+    assert set(states(st).values()) == {"scheduled"}  # the approval still covers what is published
+    st.queue([spec(draft=True, text="Sửa khi là nháp")], "can-bo")
+    st.queue([spec(text="Sửa khi là nháp")], "can-bo")
+    assert set(states(st).values()) == {"awaiting_approval"}  # the text changed meanwhile
+
+
+def test_drafting_leaves_what_went_out_alone_and_says_so(st: Store) -> None:
+    st.queue([spec()], "can-bo")
+    st.approve(["bai-1"], by="chu-tich")
+    fb = next(r for r in st.deliveries() if r.platform == "facebook")
+    for src, dst in ((State.SCHEDULED, State.CLAIMED), (State.CLAIMED, State.PUBLISHING),
+                     (State.PUBLISHING, State.PUBLISHED)):
+        assert st.move(fb.id, src, dst)
+    report = st.queue([spec(draft=True)], "can-bo")
+    assert report.not_changed == [("bai-1", str(FB), "published")]
+    assert states(st) == {str(FB): "published", str(ZL): "draft"}
+
+
+def test_undrafting_during_a_pause_is_held_by_the_pause(st: Store) -> None:
+    st.queue([spec(draft=True)], "can-bo")
+    st.pause("Quốc tang", "chu-tich")
+    st.queue([spec()], "can-bo")
+    assert set(states(st).values()) == {"paused"}
+    st.resume("chu-tich")
+    assert set(states(st).values()) == {"awaiting_approval"}
+
+
+def test_grace_campaign_and_author_edits_are_kept(st: Store) -> None:
+    st.queue([spec()], "can-bo")
+    st.approve(["bai-1"], by="chu-tich")
+    report = st.queue([spec(grace_hours=1.0, campaign="Tháng Tư 2026")], "can-bo")
+    assert report.updated == ["bai-1"] and report.approval_voided == []
+    assert report.changes == {"bai-1": ["grace", "campaign"]}
+    post = st.post_detail("bai-1")["post"]
+    assert (post.campaign, post.grace_seconds) == ("Tháng Tư 2026", 3600)
+    assert {r.deadline for r in st.deliveries()} == {LATER + timedelta(hours=1)}
+    assert set(states(st).values()) == {"scheduled"}  # neither is published: the approval holds
+    report = st.queue([spec(grace_hours=1.0, campaign="Tháng Tư 2026", author="Văn phòng UBND xã")], "can-bo")
+    assert report.approval_voided == ["bai-1"]  # Zalo shows the author: it must be approved again
+    assert st.post_detail("bai-1")["post"].author == "Văn phòng UBND xã"
+    assert set(states(st).values()) == {"awaiting_approval"}
+
+
+def test_moving_a_post_within_its_file_is_not_an_edit(st: Store) -> None:
+    st.queue([spec()], "can-bo")
+    report = st.queue([spec(source_line=42)], "can-bo")
+    assert report.unchanged == ["bai-1"] and report.updated == []
+    assert st.post_detail("bai-1")["post"].source_line == 42
+
+
+# -- approving the files as they are on disk (issue 11.3) -------------------------------------------
+
+
+def test_reapproval_after_a_photo_changed_is_not_undone_by_the_check_before_sending(
+    store: Store, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from publisher.publishing import Publisher
+
+    demo = Target(Platform.SANDBOX, "demo")
+    store.add_account(demo, "can-bo")
+    image = tmp_path / "anh.jpg"
+    Image.new("RGB", (320, 240), (20, 120, 20)).save(image, quality=90)
+    store.queue([spec(targets=(demo,), images=(image,), due=now() - timedelta(seconds=1))], "can-bo")
+    store.approve(["bai-1"], by="chu-tich")
+    Image.new("RGB", (320, 240), (200, 0, 0)).save(image, quality=90)  # replaced after the approval
+
+    def publish() -> str:
+        [did] = claim_due(store.db, now(), "dispatch:t", 300)
+        return str(Publisher(store).publish(did).action)
+
+    assert publish() == "awaiting_approval"
+    assert store.approve(["bai-1"], by="chu-tich").done == [("bai-1", str(demo))]
+    assert publish() == "published"
+
+
+# -- named users (issue 11.1) ----------------------------------------------------------------------
+
+
+def test_migration_0005_makes_users_of_the_names_in_the_audit(
+    db_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    import unicodedata
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import func
+
+    from publisher.store.db import MIGRATIONS, Database
+
+    url = request.getfixturevalue("pg_url") if db_kind == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite'}"
+    db = Database(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:  # a database as the version before users left it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+    a_nfd = unicodedata.normalize("NFD", "Nguyễn Văn A")
+    t0 = now()
+    with db.engine.begin() as conn:
+        for i, (queued_by, approved_by) in enumerate([(a_nfd, "chu-tich"), ("Nguyễn Văn A", None),
+                                                      (" nguyễn  văn a", None)]):
+            conn.execute(s.posts.insert().values(
+                key=f"bai-{i}", title="T", text="X", images=[], options={}, timezone="Asia/Ho_Chi_Minh",
+                due_at=t0, grace_seconds=3600, draft=False, content_hash="h", queued_by=queued_by, queued_at=t0,
+                updated_at=t0, approved_by=approved_by))
+        for actor, action in [("Nguyễn Văn A", "queued"), ("Trần B", "approved"), ("system", "media_ready"),
+                              ("worker", "state_published"), ("dispatch:host", "state_claimed"),
+                              ("demo", "approved"), ("publisher", "queued"), ("root", "paused")]:
+            conn.execute(s.audit.insert().values(at=t0, actor=actor, action=action))
+    db.migrate()
+    with db.read() as conn:
+        users = {(u.name, u.role, u.created_by) for u in conn.execute(select(s.users))}
+    assert users == {("Nguyễn Văn A", "officer", "migration 0005"), ("chu-tich", "approver", "migration 0005"),
+                     ("Trần B", "approver", "migration 0005"), ("root", "officer", "migration 0005")}
+    db.migrate()  # idempotent
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(s.users)).scalar_one() == 4
+    db.dispose()

@@ -87,6 +87,10 @@ def test_run_restarts_a_worker_pool_that_died(tmp_path: Path) -> None:
     from publisher.store import Store
 
     data = tmp_path / "var"
+    # only ``publisher init`` (or ``run --demo``) makes the data directory and the key
+    subprocess.run(
+        [sys.executable, "-m", "publisher.cli.main", "init"], env=_env(data), cwd=tmp_path, check=True
+    )
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "publisher.cli.main", "run", "-c", "1"],

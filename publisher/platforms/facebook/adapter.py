@@ -20,6 +20,9 @@ Unknown outcome: the Graph API has no idempotency key. We reconcile by the saved
 the attempt and matching :func:`publisher.core.models.text_hash` of the message. A 506 duplicate
 answer is treated as unknown and reconciled; the text is never edited to get past it.
 
+Engagement: fields and insights metrics asked per object kind (post, photo, video, Reel), a
+refused ``?ids=`` batch split in two until the bad object is alone: :mod:`.insights`.
+
 UNCERTAIN and kept at the safe default: feed photo size (4 MB), ``temporary=true`` on photos
 staged for a scheduled post (sent), ``unpublished_content_type`` (not sent), Reels finish
 returning a ``post_id`` (not relied upon).
@@ -27,6 +30,7 @@ returning a ``post_id`` (not relied upon).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -35,6 +39,7 @@ import requests
 from publisher.core.models import Delivery, Platform, PostSpec, text_hash
 from publisher.i18n import msg, register
 from publisher.platforms.base import Adapter, Checkpoint, Credentials, Metrics, Problem, Result, no_checkpoint
+from publisher.platforms.facebook import insights
 from publisher.platforms.facebook import publish as posts
 from publisher.platforms.facebook import video as videos
 from publisher.platforms.facebook.client import Graph
@@ -57,10 +62,6 @@ register(
     }
 )
 
-#: per-metric requests so that one retired metric cannot fail the others (trypost PR #320)
-POST_VIEW_METRICS = ("post_media_view", "post_total_media_view_unique")
-VIDEO_VIEW_METRICS = ("total_video_views", "blue_reels_play_count", "fb_reels_total_plays")
-POST_FIELDS = "id,shares,comments.limit(0).summary(true),reactions.limit(0).summary(true)"
 RECONCILE_SLACK = timedelta(seconds=120)
 
 
@@ -76,6 +77,8 @@ class FacebookPageAdapter(Adapter):
         "pages_manage_posts",
         "read_insights",
     )
+    #: ``fetch_engagement`` takes the deliveries' hints (recorded kind, media) to ask per object kind
+    takes_engagement_hints: ClassVar[bool] = True
 
     def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
         super().__init__(credentials, settings or FacebookSettings(), http or requests.Session())
@@ -207,26 +210,11 @@ class FacebookPageAdapter(Adapter):
         return Result.published(post_id, url)
 
     # -- engagement -----------------------------------------------------------------------
-    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
-        out: dict[str, Metrics] = {}
-        for i in range(0, len(remote_ids), 50):
-            batch = remote_ids[i : i + 50]
-            body, failure = self.graph.call("GET", "", params={"ids": ",".join(batch), "fields": POST_FIELDS})
-            counts = body or {}
-            for remote_id in batch:
-                item = counts.get(remote_id) or {}
-                is_video = "_" not in remote_id
-                views, raw = self._views(
-                    remote_id, VIDEO_VIEW_METRICS if is_video else POST_VIEW_METRICS, is_video
-                )
-                out[remote_id] = Metrics(
-                    views=views,
-                    reactions=_count(item, "reactions"),
-                    comments=_count(item, "comments"),
-                    shares=_shares(item, is_video),
-                    raw={"fields": item, "insights": raw},
-                )
-        return out
+    def fetch_engagement(
+        self, remote_ids: list[str], hints: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Metrics]:
+        """Per object kind (post, photo, video, Reel): see :mod:`publisher.platforms.facebook.insights`."""
+        return insights.fetch(self.graph, remote_ids, hints)
 
     def follower_count(self) -> int | None:
         """Followers of the Page (``GET /{page-id}?fields=followers_count``); None when not returned."""
@@ -234,40 +222,3 @@ class FacebookPageAdapter(Adapter):
         if failure or body is None or not isinstance(body.get("followers_count"), int):
             return None
         return int(body["followers_count"])
-
-    def _views(
-        self, remote_id: str, metrics: tuple[str, ...], is_video: bool
-    ) -> tuple[int | None, dict[str, Any]]:
-        edge = "video_insights" if is_video else "insights"
-        raw: dict[str, Any] = {}
-        views: int | None = None
-        for metric in metrics:
-            body, failure = self.graph.call("GET", f"{remote_id}/{edge}", params={"metric": metric})
-            if failure or body is None:
-                raw[metric] = {"error": failure.code if failure else None}
-                continue
-            for entry in body.get("data") or []:
-                values = entry.get("values") or []
-                value = values[-1].get("value") if values else None
-                if isinstance(value, dict):  # breakdown objects: sum the parts
-                    value = sum(v for v in value.values() if isinstance(v, int | float))
-                if isinstance(value, int | float):
-                    raw[metric] = value
-                    if views is None:
-                        views = int(value)
-        return views, raw
-
-
-def _shares(item: dict[str, Any], is_video: bool) -> int | None:
-    """Page posts omit ``shares`` when nobody shared them (0); videos and Reels have no such field."""
-    if not item:
-        return None
-    if "shares" in item:
-        return int((item["shares"] or {}).get("count", 0))
-    return None if is_video else 0
-
-
-def _count(item: dict[str, Any], field: str) -> int | None:
-    summary = (item.get(field) or {}).get("summary") or {}
-    value = summary.get("total_count")
-    return int(value) if isinstance(value, int) else None

@@ -15,7 +15,8 @@ import requests
 from publisher.errors import ConfigError, UserError
 from publisher.i18n import msg, register
 from publisher.platforms.base import AuthExpired, Credentials
-from publisher.platforms.http import API_TIMEOUT, TemporaryFailure, json_body, mask_text
+from publisher.platforms.facebook.errors import DEFAULT_THROTTLE_WAIT, THROTTLE_CODES, usage
+from publisher.platforms.http import API_TIMEOUT, TemporaryFailure, json_body, mask_text, retry_after
 
 register(
     {
@@ -28,6 +29,12 @@ register(
             "The user token does not manage Page {page}.",
         ),
         "facebook.token_refused": ("Facebook từ chối mã: {detail}", "Facebook refused the token: {detail}"),
+        "facebook.token_rate_limited": (
+            "Facebook đang giới hạn số lần gọi (mã {code}); đây không phải lỗi token. "
+            "Thử lại sau khoảng {minutes} phút; gọi thêm trong lúc này chỉ kéo dài thời gian bị chặn.",
+            "Facebook is rate-limiting calls (code {code}); the token is not at fault. "
+            "Try again in about {minutes} minutes; more calls meanwhile only lengthen the block.",
+        ),
     }
 )
 
@@ -45,11 +52,17 @@ def _get(session: requests.Session, url: str, params: dict[str, str]) -> dict[st
         raise TemporaryFailure(f"HTTP {response.status_code}")
     error = body.get("error")
     if isinstance(error, dict):
-        if error.get("code") == 190:
-            raise AuthExpired(msg("facebook.token_refused", detail=error.get("code")))
-        raise UserError(
-            msg("facebook.token_refused", detail=f"{error.get('code')}/{error.get('error_subcode')}")
-        )
+        code, sub = error.get("code"), error.get("error_subcode")
+        if code == 190:
+            raise AuthExpired(msg("facebook.token_refused", detail=code))
+        if code in THROTTLE_CODES:
+            # the BUC header says when access comes back; else Retry-After; else the hour of 4/17
+            wait = usage(response).get("wait") or retry_after(response) or DEFAULT_THROTTLE_WAIT
+            raise TemporaryFailure(
+                msg("facebook.token_rate_limited", code=code, minutes=max(1, round(wait / 60))),
+                retry_after=wait,
+            )
+        raise UserError(msg("facebook.token_refused", detail=f"{code}/{sub}" if sub else code))
     return body
 
 

@@ -18,9 +18,10 @@ plus ``publishAt`` and answers ``handed_off``.
 
 Quota: every call spends from a per-project daily budget (:mod:`.quota`, reset at midnight
 Pacific); ``quotaExceeded``, ``uploadLimitExceeded`` and the daily-uploads 429 postpone to the next
-quota day. Unknown outcome: the saved video id is looked up with ``videos.list``; a saved session
-URI is asked for its status (a finished upload returns the video). Without either, no video can
-exist: the answer is ``absent``.
+quota day; any other 429 or ``rateLimitExceeded`` is a short rate limit (Retry-After, else the
+publisher's backoff), never a postponement (:func:`.errors.classify`). Unknown outcome: the saved
+video id is looked up with ``videos.list``; a saved session URI is asked for its status (a
+finished upload returns the video). Without either, no video can exist: the answer is ``absent``.
 
 UNCERTAIN, safe defaults: ``videos.insert`` cost 1600 units (setting ``quota_costs``); thumbnails
 limited to 2 MB (docs say 2 MB and 50 MB).
@@ -60,7 +61,7 @@ from publisher.platforms.http import (
 )
 from publisher.platforms.media_limits import YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
 from publisher.platforms.youtube import auth
-from publisher.platforms.youtube.errors import classify
+from publisher.platforms.youtube.errors import AUTH_ERROR, classify
 from publisher.platforms.youtube.metadata import video_resource
 from publisher.platforms.youtube.quota import MemoryQuotaCounter, QuotaBook, QuotaCounter
 from publisher.platforms.youtube.upload import CHUNK_UNIT, ResumableUpload
@@ -111,6 +112,12 @@ class YouTubeAdapter(Adapter):
         "https://www.googleapis.com/auth/youtube.readonly",
     )
     chunk_size: ClassVar[int] = 32 * CHUNK_UNIT
+    #: 401 "Invalid Credentials" (https://developers.google.com/youtube/v3/docs/errors: ``authError``;
+    #: newer bodies carry only ``status: UNAUTHENTICATED``): refused before anything was created, so
+    #: one forced refresh and one retry are safe. ``insufficientPermissions`` (403) is not cured so.
+    refresh_codes: ClassVar[frozenset[str]] = frozenset(
+        {AUTH_ERROR, "invalidCredentials", "UNAUTHENTICATED", "http_401"}
+    )
 
     shared_counter: ClassVar[QuotaCounter] = MemoryQuotaCounter()
 
@@ -174,7 +181,7 @@ class YouTubeAdapter(Adapter):
             (until - self.clock()).total_seconds(),
             scope="app",
             code="quota_local",
-            reason=msg("youtube.quota_local", until=until.isoformat(timespec="minutes")),
+            reason=msg("youtube.quota_local", until=until),
             postpone_until=until,
         )
 

@@ -14,9 +14,14 @@ Video article → ``preparevideo`` (multipart) → video token checkpointed → 
 Optional broadcast of the published article to followers (``/v2.0/oa/message``), only between
 06:00 and 22:00 Vietnam time; its failure never fails the article.
 
-Never create twice: a saved article token is verified; without one, recent articles
-(``getslice``, both types, limit 10) are listed and matched by title and time. Errors come as
-HTTP 200 with a negative ``error``: :func:`.errors.classify` maps the codes.
+Never create twice: a saved article token is verified; without one, ``getslice`` (limit 10, newest
+first) is read back to the start of the send that may have created the article and an article
+with our title (and description) made since then is adopted, id and link. "Absent" (safe to send
+again) only when the list provably reaches back past the send and the settle time (setting
+``reconcile_settle_seconds``) is over; otherwise the outcome stays unknown. The article's link is
+recorded when it is verified or adopted (``link`` in the answer, UNCERTAIN; else the setting
+``article_url_template``). Errors come as HTTP 200 with a negative ``error``:
+:func:`.errors.classify` maps the codes.
 
 UNCERTAIN, safe defaults: title ≤ 149 and description ≤ 299 characters (Zalo rejects exactly
 150/300; we cut descriptions at 250); ``comment: "show"`` (the SDK's value); the cover must be a
@@ -58,7 +63,9 @@ from publisher.platforms.media_limits import ZALO_VIDEO
 from publisher.platforms.zalo import article, auth
 from publisher.platforms.zalo.errors import (
     ARTICLE_PROCESSING,
+    AUTH_CODES,
     SUCCESS,
+    VIETNAM,
     classify,
     error_code,
     in_broadcast_window,
@@ -84,12 +91,25 @@ register(
             "{n} local photos are not sent to the Zalo article; list public URLs in zalo.image_urls.",
         ),
         "zalo.video_processing": ("Zalo đang xử lý video.", "Zalo is still processing the video."),
+        "zalo.adopted": (
+            "Đã thấy bài trên OA (tạo lúc {at}); nhận bài này, không đăng lại.",
+            "Found the article on the OA (created {at}); adopted it, not sent again.",
+        ),
+        "zalo.list_incomplete": (
+            "Danh sách bài trên OA chưa phủ hết khoảng từ lần gửi ({since}); chưa thể khẳng định bài "
+            "chưa lên, sẽ kiểm tra lại.",
+            "The OA's article list did not reach back to the send ({since}); cannot yet tell the "
+            "article is absent, will look again.",
+        ),
     }
 )
 
 EARLY_TOLERANCE = timedelta(seconds=60)
 #: an article created this recently may still be processing and missing from the list
+#: (default of the setting ``reconcile_settle_seconds``; how long Zalo takes is UNCERTAIN)
 RECONCILE_SETTLE = timedelta(minutes=3)
+#: Zalo's ``create_date`` and our clock may disagree: the window opens this long before the send
+RECONCILE_SLACK = timedelta(minutes=2)
 DESCRIPTION_CUT = 250
 
 
@@ -103,9 +123,15 @@ class ZaloOAAdapter(Adapter):
     supports_video: ClassVar[bool] = True
     supports_native_scheduling: ClassVar[bool] = False
     list_limit: ClassVar[int] = 10  # getslice rejects more ("maximum limit is 10")
+    #: pages of ``getslice`` read back towards a send before giving up (stays unconfirmed)
+    list_pages_max: ClassVar[int] = 30
     verify_attempts: ClassVar[int] = 8
     verify_interval: ClassVar[float] = 3.0
     comment_value: ClassVar[str] = "show"
+    #: the access token expired or is invalid (-124/-216/-220, or a bare HTTP 401): the call was
+    #: refused before anything was created, so one forced refresh and one retry are safe
+    #: (zalo.md §5: "refresh, retry once"). Permission codes (-212/-223) are not cured by a refresh.
+    refresh_codes: ClassVar[frozenset[str]] = frozenset({*(str(c) for c in AUTH_CODES), "http_401"})
 
     def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
         super().__init__(credentials, settings or ZaloSettings(), http or requests.Session())
@@ -234,6 +260,10 @@ class ZaloOAAdapter(Adapter):
                 if article_id:
                     state["article_id"] = str(article_id)
                     checkpoint(dict(state))
+                    link = self._link(state["article_id"], self._kind(delivery, state), data)
+                    if link:
+                        state["article_url"] = link
+                        checkpoint(dict(state))
                     return self._published(delivery, state, checkpoint)
             elif (
                 failure is not None
@@ -310,7 +340,9 @@ class ZaloOAAdapter(Adapter):
                 state["broadcast"] = "waiting"
                 state["broadcast_after"] = next_broadcast_window(now).isoformat()
             checkpoint(dict(state))
-        return Result(Outcome.PUBLISHED, remote_id=article_id, resume_state=dict(state))
+        return Result(
+            Outcome.PUBLISHED, remote_id=article_id, url=state.get("article_url"), resume_state=dict(state)
+        )
 
     @staticmethod
     def broadcast_body(article_id: str, opts: dict[str, Any]) -> dict[str, Any]:
@@ -318,41 +350,104 @@ class ZaloOAAdapter(Adapter):
 
     # -- reconcile ------------------------------------------------------------------------
     def reconcile(self, delivery: Delivery) -> Result:
+        """Did the send whose answer was lost create the article? Saved ids first, then the list.
+
+        ``delivery.last_attempt_at`` is the start of that *send* (the publisher passes it; a later
+        look-up must not move the window). An article with our title (and description) created
+        since then is adopted. "Absent" needs proof: the list read back past the send, and the
+        settle time since the send over (Zalo lists a new article only once it is processed).
+        """
         state = dict(delivery.resume_state or {})
+        kind = self._kind(delivery, state)
         if state.get("article_id"):
-            return Result.published(str(state["article_id"]))
-        if state.get("article_token"):
-            data, failure = self._call("POST", "v2.0/article/verify", json={"token": state["article_token"]})
-            if data and (data.get("id") or data.get("article_id")):
-                return Result.published(str(data.get("id") or data.get("article_id")))
+            article_id = str(state["article_id"])
+            return Result.published(article_id, state.get("article_url") or self._link(article_id, kind))
+        token = str(state["article_token"]) if state.get("article_token") else None
+        if token:
+            data, failure = self._call("POST", "v2.0/article/verify", json={"token": token})
+            found_id = (data or {}).get("id") or (data or {}).get("article_id")
+            if found_id:
+                return Result.published(str(found_id), self._link(str(found_id), kind, data))
             if failure and failure.code == str(ARTICLE_PROCESSING):
                 return Result.unknown(failure.code, failure.reason)
             # The token did not resolve: fall back to the list.
-        now = self.clock()
-        attempt = delivery.last_attempt_at or delivery.due_at
-        if now - attempt < RECONCILE_SETTLE:
+        sent = delivery.last_attempt_at or delivery.due_at
+        since = sent - RECONCILE_SLACK
+        found, covered, failure = self._search(delivery, since, token)
+        if found is not None:
+            article_id = str(found["id"])
+            created = article.created_at(found)
+            return Result(
+                Outcome.PUBLISHED,
+                remote_id=article_id,
+                url=article.link_of(found) or self._template_link(article_id),
+                code="adopted",
+                reason=msg("zalo.adopted", at=_local(created) if created else "?"),
+            )
+        if failure is not None:
+            return Result.unknown(failure.code, failure.reason)
+        if self.clock() - sent < self._settle():
             return Result.unknown("settling", msg("zalo.processing"))
-        title = " ".join(nfc(delivery.title).split())
-        since = attempt - timedelta(minutes=2)
+        if not covered:
+            return Result.unknown("list_incomplete", msg("zalo.list_incomplete", since=_local(since)))
+        return Result.absent(msg("zalo.not_found"))
+
+    def _search(
+        self, delivery: Delivery, since: datetime, token: str | None
+    ) -> tuple[dict[str, Any] | None, bool, Result | None]:
+        """(the article our send made or None, whether the list provably covers ``since``, a failure).
+
+        ``getslice`` lists the newest first, 10 a page: read on until an item older than ``since``
+        (by creation and update, so either sort order proves it) or the end of the list.
+        """
+        title = article.norm(delivery.title)
+        description = article.norm(self._description(delivery))
+        candidates: list[dict[str, Any]] = []
+        covered = True
         for kind in ("video", "normal") if delivery.video is not None else ("normal",):
-            for page in range(3):
+            reached = False
+            for page in range(self.list_pages_max):
                 data, failure = self._call(
                     "GET",
                     "v2.0/article/getslice",
                     params={"offset": page * self.list_limit, "limit": self.list_limit, "type": kind},
                 )
                 if failure:
-                    return Result.unknown(failure.code, failure.reason)
-                items = (data or {}).get("medias") or []
-                for item in items:
-                    created = article.when(item.get("create_date"))
-                    if " ".join(nfc(str(item.get("title") or "")).split()) == title and (
-                        created is None or created >= since
-                    ):
-                        return Result.published(str(item["id"]))
-                if len(items) < self.list_limit:
+                    return None, False, failure
+                items = [i for i in (data or {}).get("medias") or [] if isinstance(i, dict) and i.get("id")]
+                candidates += [i for i in items if article.is_ours(i, title, description, since, token)]
+                oldest = article.latest_time(items[-1]) if items else None
+                if len(items) < self.list_limit or (oldest is not None and oldest < since):
+                    reached = True
                     break
-        return Result.absent(msg("zalo.not_found"))
+            covered = covered and reached
+        return article.earliest(candidates, token), covered, None
+
+    def _settle(self) -> timedelta:
+        seconds = getattr(self.settings, "reconcile_settle_seconds", None)
+        return RECONCILE_SETTLE if seconds is None else timedelta(seconds=float(seconds))
+
+    @staticmethod
+    def _kind(delivery: Delivery, state: dict[str, Any]) -> str:
+        return "video" if state.get("kind") == "video" or delivery.video is not None else "normal"
+
+    def _link(self, article_id: str, kind: str, answer: dict[str, Any] | None = None) -> str | None:
+        """The article's public link: from the answer in hand, else its ``getslice`` entry (first
+        page: it was just made), else the ``article_url_template`` setting. Never fails the publish."""
+        link = article.link_of(answer)
+        if link is None:
+            data, _failure = self._call(
+                "GET", "v2.0/article/getslice", params={"offset": 0, "limit": self.list_limit, "type": kind}
+            )
+            for item in (data or {}).get("medias") or []:
+                if isinstance(item, dict) and str(item.get("id")) == article_id:
+                    link = article.link_of(item)
+                    break
+        return link or self._template_link(article_id)
+
+    def _template_link(self, article_id: str) -> str | None:
+        template = getattr(self.settings, "article_url_template", None)
+        return str(template).replace("{id}", article_id) if template else None
 
     # -- tokens and engagement ------------------------------------------------------------
     def refresh(self, credentials: Credentials) -> Credentials:
@@ -390,3 +485,8 @@ class ZaloOAAdapter(Adapter):
         if failure or data is None:
             return None
         return article.as_int(data.get("num_follower"))
+
+
+def _local(value: datetime) -> str:
+    """A time as the officer reads it: Vietnam local time."""
+    return value.astimezone(VIETNAM).strftime("%H:%M:%S %d/%m/%Y")

@@ -100,3 +100,63 @@ def when(value: Any) -> datetime | None:
     if number > 10**11:
         number //= 1000
     return datetime.fromtimestamp(number, UTC)
+
+
+# -- recognising our article in ``getslice`` --------------------------------------------------------
+#: where a listed article or a verify answer may carry its public link (field name UNCERTAIN)
+LINK_FIELDS = ("link", "url", "share_url")
+
+
+def norm(text: Any) -> str:
+    """Text compared as Zalo may return it: NFC, runs of white space made one space."""
+    return " ".join(nfc(str(text or "")).split())
+
+
+def created_at(item: dict[str, Any]) -> datetime | None:
+    return when(item.get("create_date") if item.get("create_date") is not None else item.get("created_date"))
+
+
+def latest_time(item: dict[str, Any]) -> datetime | None:
+    """The later of creation and update: a list sorted by either is older than this past the item."""
+    times = [t for t in (created_at(item), when(item.get("update_date"))) if t is not None]
+    return max(times) if times else None
+
+
+def link_of(data: dict[str, Any] | None) -> str | None:
+    for key in LINK_FIELDS:
+        value = (data or {}).get(key)
+        if isinstance(value, str) and value.startswith(("https://", "http://")):
+            return value
+    return None
+
+
+def _same_text(ours: str, theirs: str) -> bool:
+    """Equal, or one a cut of the other (Zalo or we may have shortened a description)."""
+    a, b = ours.rstrip("…").rstrip(), theirs.rstrip("…").rstrip()
+    return a.startswith(b) or b.startswith(a)
+
+
+def is_ours(
+    item: dict[str, Any], title: str, description: str, since: datetime, token: str | None = None
+) -> bool:
+    """The listed article is the one our send made: its create token, or the same title created
+    since the send (and, where both are known, the same description)."""
+    if token and str(item.get("token") or "") == token:
+        return True
+    if norm(item.get("title")) != title:
+        return False
+    created = created_at(item)
+    if created is not None and created < since:
+        return False
+    theirs = norm(item.get("description"))
+    return not (description and theirs) or _same_text(description, theirs)
+
+
+def earliest(items: list[dict[str, Any]], token: str | None = None) -> dict[str, Any] | None:
+    """Of several articles that could be ours, the one with our token, else the first made after the send."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return min(
+        items,
+        key=lambda i: (not (token and str(i.get("token") or "") == token), created_at(i) or far),
+        default=None,
+    )
