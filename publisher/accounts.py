@@ -11,17 +11,20 @@ import logging
 import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import requests
 
 from publisher.core.models import Platform, Target
 from publisher.errors import PublisherError
+from publisher.platforms import connect as flows
 from publisher.platforms.base import AuthExpired, Credentials
 from publisher.platforms.http import TemporaryFailure
+from publisher.platforms.registry import build_adapter
 from publisher.platforms.tokens import ensure_fresh, needs_refresh
 from publisher.settings import Settings
-
-if TYPE_CHECKING:
-    from publisher.platforms.connect import AccessCheck
+from publisher.store import Store
+from publisher.store.counters import DbQuotaCounter
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +61,7 @@ class RefreshReport:
     postponed: list[str] = field(default_factory=list)
 
 
-def refresh_all(store: object, settings: Settings, now: datetime | None = None) -> RefreshReport:
-    from publisher.publishing import build_adapter
-    from publisher.store import Store
-
-    assert isinstance(store, Store)
+def refresh_all(store: Store, settings: Settings, now: datetime | None = None) -> RefreshReport:
     moment = now or datetime.now(UTC)
     report = RefreshReport()
     for account in store.accounts():
@@ -72,7 +71,7 @@ def refresh_all(store: object, settings: Settings, now: datetime | None = None) 
         creds: Credentials = store.credentials(account.id)
         if not needs_refresh(creds, moment):
             continue
-        adapter = build_adapter(settings, target, creds)
+        adapter = build_adapter(settings, target, creds, quota=DbQuotaCounter(store.db))
         try:
             ensure_fresh(store, account.id, adapter, now=lambda: moment)
         except AuthExpired as exc:
@@ -86,18 +85,13 @@ def refresh_all(store: object, settings: Settings, now: datetime | None = None) 
     return report
 
 
-def check_access(store: object, settings: Settings, account: Any, now: datetime | None = None) -> AccessCheck:
+def check_access(
+    store: Store, settings: Settings, account: Any, now: datetime | None = None
+) -> flows.AccessCheck:
     """``publisher accounts check`` for one account: one cheap authenticated call to its platform,
     with the token renewed first when it is due (under the account lock, the new pair committed,
     exactly as the publisher would), and once more after a refusal if a refresh token exists.
     Changes nothing but the token; the officer reads the answer."""
-    import requests
-
-    from publisher.platforms import connect as flows
-    from publisher.publishing import build_adapter
-    from publisher.store import Store
-
-    assert isinstance(store, Store)
     target = Target.parse(f"{account.platform}/{account.name}")
     if target.platform not in CONNECT_FLOWS or not account.credentials:
         return flows.AccessCheck("not_checked")
@@ -107,7 +101,7 @@ def check_access(store: object, settings: Settings, account: Any, now: datetime 
             result = flows.check_facebook(settings.facebook, requests.Session(), creds, now=now)
         else:
             probe = flows.probe_youtube if target.platform is Platform.YOUTUBE else flows.probe_zalo
-            adapter = build_adapter(settings, target, creds)
+            adapter = build_adapter(settings, target, creds, quota=DbQuotaCounter(store.db))
             fresh = ensure_fresh(store, account.id, adapter)
             result = probe(adapter)
             if (

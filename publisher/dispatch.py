@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from publisher.i18n import register, t
-from publisher.publishing import DISPATCH_PREFIX, handoff_platforms
+from publisher.platforms.registry import handoff_platforms
+from publisher.publishing import DISPATCH_PREFIX
 from publisher.settings import Settings
 from publisher.store import claims
 from publisher.store.db import Database

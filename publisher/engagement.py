@@ -39,10 +39,12 @@ from publisher.core.models import Platform, Target
 from publisher.core.states import State
 from publisher.errors import PublisherError
 from publisher.platforms.base import Adapter, Credentials, Metrics
+from publisher.platforms.registry import adapter_factory
 from publisher.ratelimit import Buckets, Limiter, Rate
 from publisher.settings import Settings
 from publisher.store import schema as s
 from publisher.store import schema_engagement as e
+from publisher.store.counters import DbQuotaCounter
 from publisher.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -170,17 +172,13 @@ def _taken_slots(conn: Connection, ids: list[int]) -> dict[int, set[str]]:
     return taken
 
 
-def default_adapter(settings: Settings, target: Target, credentials: Credentials) -> Adapter:
-    from publisher.publishing import build_adapter
-
-    return build_adapter(settings, target, credentials)
-
-
 def _adapter_for(
-    store: Store, account_id: int, target: Target, adapters: AdapterFactory, now: datetime
+    store: Store, account_id: int, target: Target, adapters: AdapterFactory | None, now: datetime
 ) -> Adapter:
     from publisher.platforms.tokens import ensure_fresh, needs_refresh
 
+    # by default the registry's adapters, spending YouTube quota from the database's shared counter
+    adapters = adapters or adapter_factory(quota=DbQuotaCounter(store.db))
     creds = store.credentials(account_id)
     adapter = adapters(store.settings, target, creds)
     if needs_refresh(creds, now):
@@ -194,7 +192,7 @@ def collect(
     *,
     weekly: bool = False,
     weeks: int = DEFAULT_WEEKS,
-    adapters: AdapterFactory = default_adapter,
+    adapters: AdapterFactory | None = None,
     acquire: Acquire | None = None,
 ) -> CollectReport:
     """Take every snapshot due at ``now``; what a platform did not answer stays due for the next run."""
@@ -210,7 +208,12 @@ def collect(
             adapter = _adapter_for(store, account_id, target, adapters, now)
             _collect_account(store, adapter, target, items, now, acquire, report)
         except Exception as exc:  # one account's trouble never stops the others; reported, not swallowed
-            log.warning("engagement collection failed for %s: %s", target, exc, exc_info=True)
+            log.warning(
+                "engagement collection failed for %s: %s",
+                target,
+                exc,
+                exc_info=not isinstance(exc, PublisherError),
+            )
             report.errors.append((str(target), _error_text(exc)))
     return report
 
@@ -228,7 +231,7 @@ def collect_now(
     now: datetime | None = None,
     *,
     weekly: bool = False,
-    adapters: AdapterFactory = default_adapter,
+    adapters: AdapterFactory | None = None,
     acquire: Acquire | None = None,
 ) -> CollectReport:
     """What the beat runs, at once (``publisher collect``): the snapshots due, today's followers,
@@ -330,12 +333,13 @@ def collect_followers(
     store: Store,
     now: datetime | None = None,
     *,
-    adapters: AdapterFactory = default_adapter,
+    adapters: AdapterFactory | None = None,
     acquire: Acquire | None = None,
 ) -> CollectReport:
     """Followers of every active account for today (local day); the first count of a day is kept.
 
-    Adapters that can tell expose ``follower_count() -> int | None`` (Zalo, Facebook, YouTube).
+    Adapters of platforms that report them (``reports_followers``: Zalo, Facebook, YouTube) answer
+    ``follower_count() -> int | None``; the others are not asked (no rate token spent).
     """
     now = now or datetime.now(UTC)
     report = CollectReport()
@@ -348,15 +352,16 @@ def collect_followers(
         target = Target(Platform(acct.platform), acct.name)
         try:
             adapter = _adapter_for(store, acct.id, target, adapters, now)
-            counter = getattr(adapter, "follower_count", None)
-            if counter is None:
+            if not adapter.reports_followers:
                 continue
             if acquire is not None and acquire(target) > 0:
                 report.deferred.append(str(target))
                 continue
-            count = counter()
+            count = adapter.follower_count()
         except Exception as exc:
-            log.warning("follower count failed for %s: %s", target, exc, exc_info=True)
+            log.warning(
+                "follower count failed for %s: %s", target, exc, exc_info=not isinstance(exc, PublisherError)
+            )
             report.errors.append((str(target), _error_text(exc)))
             continue
         if count is None:

@@ -7,13 +7,13 @@ the content hash it was made for; :meth:`publisher.store.Store.delivery` then ha
 prepared files instead of the originals. A file that cannot be prepared marks the delivery's media
 ``failed`` with the reason, and the other deliveries go on.
 
-- Facebook: every photo → ``facebook-photo`` (the first with the post's banner, if any); the clip →
-  ``facebook-reel`` when it is upright or ``options.facebook.reel`` is true, else ``facebook-video``.
-- YouTube: the clip → ``youtube-short`` when upright or ``options.youtube.short`` is true, else
-  ``youtube-video``; the first photo → ``youtube-thumbnail``.
-- Zalo: the clip → ``zalo-video`` (≤ 50 MB). Zalo takes photos and covers as public URLs only, so
-  local photos are not prepared for it.
-- sandbox: the originals, as they are.
+- the clip: the preset the platform's adapter names (``video_preset``, the rule it publishes by):
+  Facebook ``facebook-reel`` when upright or ``options.facebook.reel`` is true, else
+  ``facebook-video``; YouTube ``youtube-short`` when upright or ``options.youtube.short`` is true,
+  else ``youtube-video``; Zalo ``zalo-video`` (≤ 50 MB); sandbox none (the original as it is).
+- Facebook: every photo → ``facebook-photo`` (the first with the post's banner, if any).
+- YouTube: the first photo → ``youtube-thumbnail``.
+- Zalo takes photos and covers as public URLs only, so local photos are not prepared for it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from assets.prepare import RenderOptions, prepare_all
 from assets.probe import probe_video
 from publisher.core.models import Delivery, Platform
 from publisher.errors import PublisherError
+from publisher.platforms.registry import adapter_class
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,17 +76,13 @@ def plan_media(delivery: Delivery, settings: Settings) -> MediaPlan:
     if platform is Platform.FACEBOOK:
         for i, img in enumerate(delivery.images):
             plan.jobs.append(Job("image", img, "facebook-photo", with_banner if i == 0 else plain))
-        if delivery.video:
-            reel = bool(opts.get("reel")) or _upright(delivery.video, settings)
-            plan.jobs.append(Job("video", delivery.video, "facebook-reel" if reel else "facebook-video", plain))
-    elif platform is Platform.YOUTUBE:
-        if delivery.video:
-            short = bool(opts.get("short")) or _upright(delivery.video, settings)
-            plan.jobs.append(Job("video", delivery.video, "youtube-short" if short else "youtube-video", plain))
-        if delivery.images and not opts.get("thumbnail"):
-            plan.jobs.append(Job("thumbnail", delivery.images[0], "youtube-thumbnail", with_banner))
-    elif platform is Platform.ZALO and delivery.video:
-        plan.jobs.append(Job("video", delivery.video, "zalo-video", plain))
+    if delivery.video:
+        # Reel or video, Short or video: the platform's adapter decides (the rule it publishes by).
+        preset = adapter_class(platform).video_preset(delivery, _upright(delivery.video, settings))
+        if preset:
+            plan.jobs.append(Job("video", delivery.video, preset, plain))
+    if platform is Platform.YOUTUBE and delivery.images and not opts.get("thumbnail"):
+        plan.jobs.append(Job("thumbnail", delivery.images[0], "youtube-thumbnail", with_banner))
     return plan
 
 

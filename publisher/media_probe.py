@@ -4,7 +4,8 @@ review and the schedule loader receive the answers).
 * :func:`look_at_photo` opens a photo's header (cheap), refuses more pixels than
   ``PUBLISHER_MEDIA__MAX_PIXELS`` (a 144-megapixel PNG is a few KB on disk and 1.8 GB once
   decoded), then checks that the data is whole: a JPEG is decoded at 1/8 scale (tens of
-  milliseconds), a PNG has its chunks' checksums verified. Pillow's own decompression-bomb
+  milliseconds), a PNG has its chunks' checksums verified, any other format (GIF, TIFF, WebP…)
+  has the first frame ``media prepare`` uses decoded in full, within that pixel cap. Pillow's own decompression-bomb
   warning and error become that message; nothing is printed raw.
 * :func:`media_problems` does that for every photo and probes the clip with ffprobe: what
   ``publisher queue`` (and ``--check``) reports at ``file:line [id] field``, in the words
@@ -95,11 +96,13 @@ def look_at_photo(path: Path, max_pixels: int, *, whole: bool = True) -> PhotoLo
                         max=_millions(max_pixels),
                     )
                 )
-            if whole and image.format == "JPEG":
+            if whole and image.format == "PNG":
+                image.verify()  # must come first after open: the GPS look opens the file again
+            elif whole:
+                # JPEG decodes at 1/8 scale (draft); other formats (GIF, TIFF, WebP…) have no cheaper
+                # way and decode their first frame, as media prepare does, bounded by the pixel cap above
                 image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
                 image.load()
-            elif whole and image.format == "PNG":
-                image.verify()  # must come first after open: the GPS look opens the file again
     except Image.DecompressionBombError:  # past twice Pillow's limit: the header alone says so
         bomb = 2 * (Image.MAX_IMAGE_PIXELS or 0)
         return PhotoLook(

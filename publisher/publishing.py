@@ -19,8 +19,9 @@ The rules that make "exactly once" hold, each kept by one function below:
    (:mod:`publisher.ratelimit`).
 
 Native scheduling hand-off (Facebook ``scheduled_publish_time``, YouTube ``publishAt``): the
-dispatcher claims a delivery of such a platform ``HANDOFFS[platform].lead`` before its time; the
-adapter answers ``handed_off``; the delivery is verified by ``reconcile`` after its time.
+dispatcher claims a delivery of such a platform ``handoff.lead`` before its time (the window each
+adapter declares, :func:`publisher.platforms.registry.handoff_platforms`); the adapter answers
+``handed_off``; the delivery is verified by ``reconcile`` after its time.
 
 Every outcome is one JSON log line on the ``publisher.attempts`` logger (never a token).
 """
@@ -43,17 +44,28 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from publisher.core.models import Delivery, Platform, PostSpec, Target, text_hash
+from publisher.core.models import Delivery, PostSpec, Target, text_hash
+from publisher.core.people import REQUIRE_APPROVAL
 from publisher.core.states import State, check_transition
 from publisher.errors import ConfigError
 from publisher.i18n import register, t
-from publisher.platforms.base import Adapter, AuthExpired, Checkpoint, Credentials, Outcome, Result
+from publisher.platforms.base import (
+    EARLY_TOLERANCE,
+    Adapter,
+    AuthExpired,
+    Checkpoint,
+    Credentials,
+    Outcome,
+    Result,
+)
 from publisher.platforms.http import TemporaryFailure, mask_text
-from publisher.platforms.registry import adapter_class
+from publisher.platforms.registry import adapter_factory, build_adapter, handoff_platforms
+from publisher.platforms.tokens import cured_by_refresh, ensure_fresh
 from publisher.ratelimit import Limiter
 from publisher.settings import Settings
 from publisher.store import schema as s
-from publisher.store.repo import PAUSE_KEY, Store
+from publisher.store.counters import DbQuotaCounter
+from publisher.store.repo import PAUSE_KEY, POLICY_PREFIX, Store
 
 #: how long a delivery whose photos or clip are still being prepared waits before the next look
 MEDIA_WAIT_SECONDS = 20
@@ -63,6 +75,10 @@ register(
         "publishing.changed": (
             "Nội dung hoặc tệp ảnh/video đã thay đổi sau khi duyệt: cần duyệt lại trước khi đăng.",
             "The text or a photo/video file changed after approval: it must be approved again.",
+        ),
+        "publishing.draft": (
+            "Bài đang là bản nháp (draft: true): không đăng. Bỏ dòng draft, xếp lịch lại rồi duyệt.",
+            "The post is a draft (draft: true): not sent. Remove the draft line, queue it again, then approve.",
         ),
         "publishing.media_pending": (
             "Ảnh/video đang được chuẩn bị cho nền tảng; sẽ đăng ngay khi xong.",
@@ -121,42 +137,12 @@ register(
 
 log = logging.getLogger("publisher.attempts")
 
-#: a "publish now" call may come this early (the dispatcher ticks every few seconds)
-EARLY_TOLERANCE = timedelta(seconds=60)
 #: look a handed-off post up this long after its time
 VERIFY_DELAY = timedelta(minutes=2)
 #: first look-up of an unconfirmed post after at most this (doubling after, capped at retry_max_seconds)
 RECONCILE_FIRST = 10.0
 #: the dispatcher marks its claims ``dispatch:<name>``; a worker replaces that with its own id
 DISPATCH_PREFIX = "dispatch:"
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """When a platform's own scheduler may hold a post: between ``min_lead`` and ``lead`` ahead."""
-
-    min_lead: timedelta
-    lead: timedelta
-    video_lead: timedelta
-
-
-#: Facebook: ``scheduled_publish_time`` more than 10 minutes ahead (the adapter wants 11; we claim
-#: at 12+; YouTube's adapter wants 15, we claim at 17+). Videos are handed off hours ahead so upload and processing finish early. YouTube:
-#: ``privacyStatus=private`` + ``publishAt`` (every YouTube delivery is a video).
-HANDOFFS: dict[Platform, Handoff] = {
-    Platform.FACEBOOK: Handoff(timedelta(minutes=12), timedelta(hours=1), timedelta(hours=6)),
-    Platform.YOUTUBE: Handoff(timedelta(minutes=17), timedelta(hours=6), timedelta(hours=6)),
-}
-
-
-def handoff_platforms(settings: Settings) -> dict[Platform, Handoff]:
-    """The platforms whose native scheduling is switched on in the settings."""
-    out: dict[Platform, Handoff] = {}
-    for platform, rule in HANDOFFS.items():
-        section = getattr(settings, platform.value, None)
-        if section is not None and getattr(section, "native_scheduling", False):
-            out[platform] = rule
-    return out
 
 
 def backoff(attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
@@ -170,28 +156,6 @@ def worker_name() -> str:
 
 
 AdapterFactory = Callable[[Settings, Target, Credentials], Adapter]
-
-
-_sessions: dict[int, Any] = {}
-
-
-def _session() -> Any:
-    """One HTTP session (keep-alive pool) per process, shared by the adapters it builds."""
-    import requests
-
-    pid = os.getpid()
-    if pid not in _sessions:
-        _sessions.clear()
-        _sessions[pid] = requests.Session()
-    return _sessions[pid]
-
-
-def build_adapter(settings: Settings, target: Target, credentials: Credentials) -> Adapter:
-    """The registered adapter for ``target``, given its settings section."""
-    cls = adapter_class(target.platform)
-    if target.platform is Platform.SANDBOX:
-        return cls(credentials, settings, account=target.name)  # type: ignore[call-arg]
-    return cls(credentials, getattr(settings, target.platform.value, None), _session())
 
 
 @dataclass(frozen=True)
@@ -238,7 +202,7 @@ class Publisher:
         store: Store,
         settings: Settings | None = None,
         *,
-        adapters: AdapterFactory = build_adapter,
+        adapters: AdapterFactory | None = None,
         limiter: Limiter | None = None,
         worker: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -246,7 +210,9 @@ class Publisher:
     ) -> None:
         self.store = store
         self.settings = settings or store.settings
-        self.adapters = adapters
+        #: how adapters are built; by default the registry's, spending YouTube quota from the
+        #: database's shared counter (every worker process and ``publisher run --once``)
+        self.adapters = adapters or adapter_factory(quota=DbQuotaCounter(store.db))
         self.limiter = limiter
         self.worker = worker or worker_name()
         self.clock = clock
@@ -355,7 +321,10 @@ class Publisher:
                 cancel_requested_at=None,
                 cancel_requested_by=None,
             )
-        if self.settings.require_approval and (
+        if spec.draft:  # held back on purpose (`draft: true`), however it came to be due
+            return self._release(row, State.DRAFT, last_code="draft", last_reason=t("publishing.draft"))
+        # the office policy as stored (read with the row), never this process's environment
+        if REQUIRE_APPROVAL.value_of(row.require_approval) and (
             row.approved_hash != row.content_hash or spec_hash(spec) != row.content_hash
         ):
             return self._release(
@@ -408,8 +377,6 @@ class Publisher:
         return self._run(adapter, delivery, attempt, "poll")
 
     def _run(self, adapter: Adapter, delivery: Delivery, attempt: int, kind: str) -> Step:
-        from publisher.platforms.tokens import cured_by_refresh
-
         started = self.clock()
         with _Heartbeat(self, delivery.id):
             result = self._call(adapter, delivery, kind)
@@ -419,6 +386,8 @@ class Publisher:
 
     def _call(self, adapter: Adapter, delivery: Delivery, kind: str) -> Result:
         try:
+            if kind == "reconcile":
+                return adapter.reconcile(delivery)
             if kind == "poll":
                 return adapter.poll(
                     delivery, dict(delivery.resume_state or {}), self._checkpoint(delivery.id)
@@ -434,8 +403,6 @@ class Publisher:
         through its ``refresh_codes``): one forced refresh, then the same call once more with a new
         adapter, resuming from what the checkpoints committed (a created Zalo article is verified,
         never created again). A second refusal, or a refused refresh, ends in ``needs_reauth``."""
-        from publisher.platforms.tokens import ensure_fresh
-
         try:
             fresh = ensure_fresh(
                 self.store,
@@ -753,6 +720,7 @@ class Publisher:
             # The adapter looks for what the *send* may have created: the window starts there,
             # never at an earlier look-up (that lost a Zalo article and published it twice).
             delivery = dataclasses.replace(delivery, last_attempt_at=sent)
+        delivery = dataclasses.replace(delivery, taken_remote_ids=self._taken_ids(delivery_id))
         tries = self._reconcile_count(delivery_id)
         with self.db.write() as conn:
             attempt = self._attempt_row(
@@ -766,10 +734,14 @@ class Publisher:
             )
         try:
             adapter = self._adapter(row, delivery)
-            result = adapter.reconcile(delivery)
         except Exception as exc:
-            log.warning("reconcile raised for delivery %s", delivery_id, exc_info=True)
+            log.warning("reconcile could not build the adapter for delivery %s", delivery_id, exc_info=True)
             result = Result.unknown(type(exc).__name__, mask_text(str(exc))[:200])
+        else:
+            # a look-up refused at authentication gets the same one refresh as a send (read-only)
+            result = self._call(adapter, delivery, "reconcile")
+            if cured_by_refresh(adapter, result):
+                result = self._refresh_and_retry(adapter, delivery, "reconcile", result)
         reason = _reason(result)
         again = now + timedelta(
             seconds=backoff(tries + 1, self._first_look(), self.settings.retry_max_seconds, self.rng)
@@ -911,12 +883,12 @@ class Publisher:
         rule = handoff_platforms(self.settings).get(delivery.target.platform)
         if rule is None or not delivery.options.get("native_schedule", True):
             return False
-        lead = delivery.due_at - self.clock()
-        most = rule.video_lead if delivery.video else rule.lead
-        return rule.min_lead - timedelta(minutes=1) <= lead <= most + EARLY_TOLERANCE
+        return rule.admits(delivery.due_at - self.clock(), video=delivery.video is not None)
 
     def _row(self, did: int) -> Row[Any] | None:
         pause = select(s.meta.c.key).where(s.meta.c.key == PAUSE_KEY).exists()
+        policy_key = POLICY_PREFIX + REQUIRE_APPROVAL.name
+        require = select(s.meta.c.value).where(s.meta.c.key == policy_key).scalar_subquery()
         with self.db.read() as conn:
             return conn.execute(
                 select(
@@ -928,6 +900,7 @@ class Publisher:
                     s.accounts.c.platform,
                     s.accounts.c.name.label("account_name"),
                     pause.label("paused"),
+                    require.label("require_approval"),  # the stored office policy (None: its default)
                 )
                 .join(s.posts, s.posts.c.id == s.deliveries.c.post_id)
                 .join(s.accounts, s.accounts.c.id == s.deliveries.c.account_id)
@@ -958,6 +931,16 @@ class Publisher:
                     s.attempts.c.delivery_id == did, s.attempts.c.kind == "publish"
                 )
             ).scalar_one()
+
+    def _taken_ids(self, did: int) -> frozenset[str]:
+        """Platform ids the other deliveries of this delivery's account hold (never adopted as ours)."""
+        D = s.deliveries
+        account = select(D.c.account_id).where(D.c.id == did).scalar_subquery()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(D.c.remote_id).where(D.c.account_id == account, D.c.id != did, D.c.remote_id.is_not(None))
+            )
+            return frozenset(str(r.remote_id) for r in rows)
 
     def _reconcile_count(self, did: int) -> int:
         with self.db.read() as conn:
@@ -1117,8 +1100,6 @@ def _ensure_handler() -> None:
 
 __all__ = [
     "DISPATCH_PREFIX",
-    "HANDOFFS",
-    "Handoff",
     "Publisher",
     "Step",
     "backoff",

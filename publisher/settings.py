@@ -26,6 +26,7 @@ register(
         "settings.bool": ("true hoặc false", "true or false"),
         "settings.one_of": ("một trong: {values}", "one of: {values}"),
         "settings.json": ("JSON hợp lệ", "valid JSON"),
+        "settings.too_long": ("tối đa {n} ký tự", "at most {n} characters"),
         "settings.timezone": (
             "tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh", "an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
         ),
@@ -138,9 +139,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="Fernet key for account credentials; empty = <data dir>/secret.key created by publisher init (mode 0600).")
     language: Literal["vi", "en"] = Field("vi", description="Language of messages, reports and errors: vi or en.")
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone used to show times (schedules keep their own).")
-    user: str | None = Field(None, description="Name recorded in the audit trail for commands run here (default: the OS user).")
+    user: str | None = Field(
+        None,
+        max_length=100,  # the audit trail's actor column: the same answer on SQLite and PostgreSQL
+        description="Name recorded in the audit trail for commands run here (default: the OS user); a user of the office for queue, users and policy.",
+    )
 
-    require_approval: bool = Field(True, description="Nothing is published before a named approver approves it.")
+    require_approval: bool = Field(True, description="Initial value of the office policy require-approval (nothing is published before a named approver approves it), stored when the first admin is added; afterwards only `publisher policy set require-approval` changes it.")
     allow_self_approval: bool = Field(False, description="Initial value of the office policy allow-self-approval, stored when the first admin is added; afterwards only `publisher policy set allow-self-approval` changes it.")
     grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
     media_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
@@ -202,6 +207,15 @@ class Settings(BaseSettings):
     def _split_roots(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [p for p in value.split(":") if p]
+        return value
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        """``PUBLISHER_SECRET_KEY=""`` (or only spaces) means unset: the key file is used."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            return None
         return value
 
     @classmethod
@@ -288,6 +302,8 @@ def describe_invalid(exc: ValidationError) -> SettingsInvalid:
             allowed = str(msg("settings.one_of", values=str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ")))
         elif names and names[-1] == "timezone":
             allowed = str(msg("settings.timezone"))
+        elif kind == "string_too_long":
+            allowed = str(msg("settings.too_long", n=err.get("ctx", {}).get("max_length", "")))
         elif kind in _ALLOWED:
             allowed = str(msg(_ALLOWED[kind]))
         else:

@@ -47,6 +47,14 @@ def redis_address() -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 6379
 
 
+def pg_address() -> tuple[str, int]:
+    """Host and port of the test PostgreSQL server (``PUBLISHER_TEST_PG_URL``)."""
+    from sqlalchemy import make_url
+
+    url = make_url(PG_ADMIN_URL)
+    return url.host or "127.0.0.1", url.port or 5432
+
+
 def redis_db_numbers() -> list[int]:
     """The database numbers the tests may flush (``PUBLISHER_TEST_REDIS_DBS``, e.g. ``9-15``)."""
     low, _, high = REDIS_DBS.partition("-")
@@ -111,7 +119,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
-    need_service("postgresql", "127.0.0.1", 5432)
+    need_service("postgresql", *pg_address())
     from sqlalchemy import create_engine, text
 
     name = f"pubtest_{uuid.uuid4().hex[:12]}"

@@ -47,3 +47,22 @@ def test_worker_tests_use_the_redis_url_they_are_given() -> None:
     )
     assert run.returncode != 0, run.stdout
     assert "127.0.0.1:1" in run.stdout, run.stdout[-2000:]
+
+
+def test_tests_that_start_their_own_redis_server_are_marked_redis() -> None:
+    everything = _pytest("--collect-only", "-q", "tests/workers/test_fault_matrix.py").stdout
+    kept = _pytest("--collect-only", "-q", "-m", "not redis", "tests/workers/test_fault_matrix.py").stdout
+    assert "test_redis_restarted_mid_run" in everything, everything[-2000:]
+    assert "test_redis_restarted_mid_run" not in kept, kept[-2000:]
+
+
+def test_postgres_tests_use_the_host_and_port_of_the_url_they_are_given() -> None:
+    # nothing listens on port 1: a fixture that checked 127.0.0.1:5432 instead would go on and error
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
+    args = ("-q", "-rs", "tests/store/test_claims.py", "-k", "postgresql")
+    skipped = _pytest(*args, PUBLISHER_TEST_PG_URL=url)
+    assert skipped.returncode == 0, skipped.stdout[-2000:]
+    assert "postgresql is not reachable on 127.0.0.1:1" in skipped.stdout, skipped.stdout[-2000:]
+    required = _pytest(*args, PUBLISHER_TEST_PG_URL=url, PUBLISHER_TEST_REQUIRE_SERVICES="1")
+    assert required.returncode != 0
+    assert "postgresql is not reachable on 127.0.0.1:1" in required.stdout, required.stdout[-2000:]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from publisher.platforms.youtube import YouTubeAdapter
+from publisher.platforms.registry import adapter_factory
 from publisher.publishing import Publisher
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings, get_settings
@@ -33,7 +33,7 @@ def runtime() -> Runtime:
         settings = get_settings()
         store = Store(settings)
         # the YouTube daily quota is one budget per project, shared by every process and machine
-        YouTubeAdapter.shared_counter = DbQuotaCounter(store.db)
-        publisher = Publisher(store, settings, limiter=limiter_for(settings, store.db))
+        adapters = adapter_factory(quota=DbQuotaCounter(store.db))
+        publisher = Publisher(store, settings, adapters=adapters, limiter=limiter_for(settings, store.db))
         _current = Runtime(settings, store, publisher, os.getpid())
     return _current

@@ -23,8 +23,10 @@ from typing import Any
 from publisher.actions.users import acting_user, policy_value
 from publisher.core.approval import Change, authors, changes, missing_files, refusal
 from publisher.core.people import ALLOW_SELF_APPROVAL, User
+from publisher.core.review import blocking
 from publisher.errors import ApprovalRefused
 from publisher.i18n import msg, register
+from publisher.review import findings_for
 from publisher.settings import Settings
 from publisher.store.repo import ApprovalGrant, grant_for
 
@@ -65,9 +67,6 @@ class ApproveResult:
 
 def approve_posts(store: Any, settings: Settings, refs: Sequence[str], by: str) -> ApproveResult:
     """Approve ``refs`` (post ids or deliveries) as ``by``; :class:`ApprovalRefused` when a rule says no."""
-    from publisher.core.review import blocking
-    from publisher.review import findings_for
-
     if not by.strip():
         raise ApprovalRefused(msg("store.approver_required"))
     approver = acting_user(store, settings, by)

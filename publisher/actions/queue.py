@@ -6,20 +6,30 @@ already. The loader (pure) notes "has passed; will go out late as soon as it is 
 time in the past; :func:`queue_notes` replaces that note by what the store knows of each target:
 published (nothing is sent again), being published, approved (goes out late now), a draft, held,
 or stopped (failed, missed, cancelled: only ``publisher retry`` sends it).
+
+The rules of reading the files live here too: every problem of every file is collected before
+anything fails, a post id may not repeat across the files loaded together, and every post gets the
+pre-publish review (a post the review blocks is queued, but cannot be approved; ``--check`` fails).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from publisher.actions.users import acting_user
 from publisher.core.models import PostSpec
-from publisher.core.schedule import LoadedSchedule, ScheduleProblem
+from publisher.core.people import REQUIRE_APPROVAL
+from publisher.core.review import Finding
+from publisher.core.schedule import Context, LoadedSchedule, ScheduleProblem, load_schedule
 from publisher.core.states import IN_FLIGHT, NOT_STARTED, State, label
-from publisher.errors import NotFound
+from publisher.errors import NotFound, UserError, ValidationFailed
 from publisher.i18n import Msg, msg, register
+from publisher.platforms.registry import ADAPTERS
+from publisher.review import findings_for, media_check
 from publisher.settings import Settings
 from publisher.store.repo import QueueReport, spec_hash
 
@@ -69,6 +79,119 @@ LATE = "sched.late"
 LATE_KEYS = (LATE, "sched.past_known")
 
 
+@dataclass(frozen=True)
+class PostReview:
+    """The pre-publish review of one post: each finding with the line of the field it is about."""
+
+    file: str
+    key: str
+    findings: tuple[tuple[int | None, Finding], ...]
+
+    @property
+    def blocks(self) -> bool:
+        return any(f.blocks for _, f in self.findings)
+
+
+@dataclass
+class Schedules:
+    """Schedule files read and checked, ready to be queued."""
+
+    loaded: list[LoadedSchedule]
+    notes: list[ScheduleProblem]  # the loader's notes, made true to what the store knows
+    reviews: list[PostReview]  # every post, in file order
+
+    @property
+    def blocked(self) -> dict[str, int]:
+        """Per file, how many of its posts the review blocks."""
+        out: dict[str, int] = {}
+        for r in self.reviews:
+            if r.blocks:
+                out[r.file] = out.get(r.file, 0) + 1
+        return out
+
+    def refuse_blocked(self) -> None:
+        """A check (``queue --check``) fails while a post cannot be approved as it stands."""
+        blocked = self.blocked
+        if blocked:
+            raise UserError(msg("review.check_blocked", file=", ".join(blocked), n=sum(blocked.values())))
+
+
+@dataclass
+class QueueResult:
+    report: QueueReport
+    awaiting_approval: int  # deliveries of the whole store that now wait for an approver
+
+
+def schedule_context(store: Any, settings: Settings, check_accounts: bool = True) -> Context:
+    """What validating a schedule file needs to know of the world: accounts, limits, media, times."""
+    return Context(
+        now=datetime.now(UTC),
+        known_targets=store.known_targets() if check_accounts else None,
+        media_roots=tuple(settings.media_roots),
+        grace_hours=settings.grace_hours,
+        limits={p.value: cls.limits() for p, cls in ADAPTERS.items()},
+        extra_checks=(media_check(settings),),  # every photo opened, every clip probed
+        max_bytes=settings.schedule_max_bytes,
+        known_due=store.post_due_times(),
+    )
+
+
+def load_files(files: Sequence[str], ctx: Context) -> list[LoadedSchedule]:
+    """Load every file; collect every problem of every file before failing.
+
+    A post id names one post: the same id in two files loaded together is refused.
+    """
+    loaded: list[LoadedSchedule] = []
+    problems: list[ScheduleProblem] = []
+    for f in files:
+        try:
+            loaded.append(load_schedule(Path(f), ctx))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    if problems:
+        n = sum(1 for p in problems if getattr(p, "severity", "error") == "error")
+        raise ValidationFailed(msg("sched.failed", n=n), problems)
+    first: dict[str, str] = {}
+    dupes: list[ScheduleProblem] = []
+    for ls in loaded:
+        for spec in ls.posts:
+            if spec.key in first and first[spec.key] != ls.file:
+                again = msg("sched.duplicate_id", value=spec.key, line=first[spec.key])
+                dupes.append(ScheduleProblem(ls.file, spec.source_line, spec.key, "id", again))
+            first[spec.key] = ls.file
+    if dupes:
+        raise ValidationFailed(msg("sched.failed", n=len(dupes)), dupes)
+    return loaded
+
+
+def review_posts(settings: Settings, loaded: Sequence[LoadedSchedule]) -> list[PostReview]:
+    """The pre-publish review of every post, each finding placed on the line of its field."""
+    out: list[PostReview] = []
+    for ls in loaded:
+        for spec in ls.posts:
+            lines = ls.lines.get(spec.key, {})
+            placed = tuple(
+                (lines.get(f"{f.field}.{f.position}", lines.get(f.field, spec.source_line)), f)
+                for f in findings_for(spec, settings)
+            )
+            out.append(PostReview(ls.file, spec.key, placed))
+    return out
+
+
+def read_schedules(store: Any, settings: Settings, files: Sequence[str]) -> Schedules:
+    """Load, validate and review ``files`` without writing anything."""
+    loaded = load_files(files, schedule_context(store, settings))
+    return Schedules(loaded, queue_notes(store, settings, loaded), review_posts(settings, loaded))
+
+
+def queue_schedules(store: Any, settings: Settings, schedules: Schedules, by: str | None) -> QueueResult:
+    """Queue every post of ``schedules`` as the user ``by`` (see :func:`queue_posts`)."""
+    specs = [spec for ls in schedules.loaded for spec in ls.posts]
+    files = [str(Path(ls.file).resolve()) for ls in schedules.loaded]
+    report = queue_posts(store, settings, specs, by, source_files=files)
+    return QueueResult(report, len(store.deliveries(states=[State.AWAITING_APPROVAL.value])))
+
+
 def queue_posts(
     store: Any,
     settings: Settings,
@@ -106,6 +229,8 @@ def _late(
     post = detail["post"]
     voids = spec_hash(spec) != post.content_hash or spec.author != post.author
     approved = post.approved_by is not None and post.approved_hash == post.content_hash and not voids
+    with store.db.read() as conn:  # the stored office policy, never this process's setting
+        required = store.policy_in(conn, REQUIRE_APPROVAL)
     targets = {str(t) for t in spec.targets}
     groups: dict[tuple[str, str], list[str]] = {}
     seen: set[str] = set()
@@ -114,9 +239,9 @@ def _late(
         if name not in targets:
             continue  # no longer a target: the queue report says what happens to it
         seen.add(name)
-        groups.setdefault(_category(State(d.state), spec, voids, approved, settings), []).append(name)
+        groups.setdefault(_category(State(d.state), spec, voids, approved, required), []).append(name)
     for name in sorted(targets - seen):  # a target added now: a new delivery
-        groups.setdefault(_category(None, spec, voids, approved, settings), []).append(name)
+        groups.setdefault(_category(None, spec, voids, approved, required), []).append(name)
     params = dict(late.params)
     grace = spec.grace_hours if spec.grace_hours is not None else settings.grace_hours
     if spec.due_at + timedelta(hours=grace) < datetime.now(UTC):  # past its window: it never goes out
@@ -140,7 +265,7 @@ def _late(
 
 
 def _category(
-    st: State | None, spec: PostSpec, voids: bool, approved: bool, settings: Settings
+    st: State | None, spec: PostSpec, voids: bool, approved: bool, required: bool
 ) -> tuple[str, str]:
     """What happens to one target of a late post once it is loaded: (kind of note, state shown)."""
     if st == State.PUBLISHED:
@@ -154,9 +279,20 @@ def _category(
             return "draft", ""
         if st is not None and st in (State.PAUSED, State.NEEDS_REAUTH, State.RETRY_WAIT) and not voids:
             return "held", st.value
-        if not settings.require_approval or (approved and not voids):
+        if not required or (approved and not voids):
             return "approved", ""
     return "approval", ""
 
 
-__all__ = ["queue_notes", "queue_posts"]
+__all__ = [
+    "PostReview",
+    "QueueResult",
+    "Schedules",
+    "load_files",
+    "queue_notes",
+    "queue_posts",
+    "queue_schedules",
+    "read_schedules",
+    "review_posts",
+    "schedule_context",
+]

@@ -2,9 +2,11 @@
 
 Bootstrapping: while the office has no enabled admin (a new install, or a database migrated from a
 version without users), anyone at the machine may add users, and a user added without ``--role``
-becomes an admin. The first admin also fixes the initial value of the policy
-``allow-self-approval`` from ``PUBLISHER_ALLOW_SELF_APPROVAL`` (when that is true); afterwards
-only ``publisher policy set`` changes it.
+becomes an admin. The first admin also fixes the initial values of the policies
+``require-approval`` (from ``PUBLISHER_REQUIRE_APPROVAL``, when that is false) and
+``allow-self-approval`` (from ``PUBLISHER_ALLOW_SELF_APPROVAL``, when that is true); afterwards
+only ``publisher policy set`` changes them. A policy never stored has its safe default (approval
+required, no self-approval), whatever the environment of a process says.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from publisher.core.people import (
     ALLOW_SELF_APPROVAL,
     NAME_MAX,
     POLICIES,
+    REQUIRE_APPROVAL,
     Policy,
     PolicyValue,
     Role,
@@ -125,7 +128,19 @@ class UserAdded:
     user: User
     outcome: str  # created | updated | enabled | unchanged
     bootstrap: bool  # added while the office had no admin
-    policy: PolicyValue | None = None  # the initial allow-self-approval, when the first admin fixed it
+    seeded: tuple[PolicyValue, ...] = ()  # initial policy values the first admin took from the settings
+
+    @property
+    def policy(self) -> PolicyValue | None:
+        """The initial allow-self-approval, when the first admin fixed it."""
+        return next((p for p in self.seeded if p.policy is ALLOW_SELF_APPROVAL), None)
+
+
+#: the office policies whose initial value a setting gives: (policy, setting, environment variable)
+SEEDED_POLICIES = (
+    (REQUIRE_APPROVAL, "require_approval", "PUBLISHER_REQUIRE_APPROVAL"),
+    (ALLOW_SELF_APPROVAL, "allow_self_approval", "PUBLISHER_ALLOW_SELF_APPROVAL"),
+)
 
 
 def add_user(
@@ -158,16 +173,15 @@ def add_user(
     ):
         raise UserError(msg("users.last_admin", name=existing.name))
     user, outcome = users.add(existing.name if existing else cleaned, new_role, unit, actor)
-    policy = None
-    if not admins and user.role == Role.ADMIN and settings.allow_self_approval != ALLOW_SELF_APPROVAL.default:
-        policy = users.set_policy(
-            ALLOW_SELF_APPROVAL,
-            settings.allow_self_approval,
-            by=user.name,
-            source="PUBLISHER_ALLOW_SELF_APPROVAL",
-            only_if_unset=True,
-        )
-    return UserAdded(user, outcome, bootstrap=not admins, policy=policy)
+    seeded: list[PolicyValue] = []
+    if not admins and user.role == Role.ADMIN:  # the first admin: the settings give initial values once
+        for policy, setting, variable in SEEDED_POLICIES:
+            value = bool(getattr(settings, setting))
+            if value != policy.default:
+                seeded.append(
+                    users.set_policy(policy, value, by=user.name, source=variable, only_if_unset=True)
+                )
+    return UserAdded(user, outcome, bootstrap=not admins, seeded=tuple(seeded))
 
 
 def list_users(store: Any, include_disabled: bool = False) -> list[User]:

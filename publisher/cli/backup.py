@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.common import bi, console, err_console, handle_errors, settings
+from publisher.cli.common import bi, handle_errors, open_store, settings
+from publisher.cli.output import console, err_console
 from publisher.i18n import register, t
+from publisher.store.backup import backup, restore
 
 register(
     {
@@ -38,11 +40,7 @@ register(
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @handle_errors
 def backup_command(out: Path) -> None:
-    from publisher.store import Store
-    from publisher.store.backup import backup
-
-    store = Store(settings())
-    store.init(create=False)
+    store = open_store()
     try:
         report = backup(store, out)
     finally:
@@ -59,20 +57,22 @@ def backup_command(out: Path) -> None:
     "restore",
     help=bi(
         "Khôi phục một bản sao lưu vào thư mục dữ liệu đang cài đặt (PUBLISHER_DATA_DIR), thư mục đó phải trống "
-        "hoặc chưa có; ảnh/video được đặt lại đúng chỗ cũ nếu chỗ đó còn trống.",
+        "hoặc chưa có; ảnh/video được đặt lại đúng chỗ cũ nếu chỗ đó còn trống và nằm trong thư mục đang chạy "
+        "lệnh hoặc PUBLISHER_MEDIA_ROOTS (chỗ khác: được liệt kê để tự chép, mã thoát 3).",
         "Restore a backup into the configured data directory (PUBLISHER_DATA_DIR), which must be empty or "
-        "absent; photos and clips go back where their posts expect them when nothing is there.",
+        "absent; photos and clips go back where their posts expect them when nothing is there and the place "
+        "lies inside the folder this runs in or PUBLISHER_MEDIA_ROOTS (others are listed to copy by hand, exit 3).",
     ),
 )
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @handle_errors
 def restore_command(archive: Path) -> None:
-    from publisher.store.backup import restore
-
     report = restore(settings(), archive)
     for note in report.notes:
         console.print(str(note), markup=False)
     console.print(t("restore.done", files=report.files, dir=report.data_dir), markup=False)
+    if report.left_out:  # restored, but photos or clips wait for the officer to copy them
+        raise SystemExit(3)
 
 
 COMMANDS: list[click.Command] = [backup_command, restore_command]

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from publisher.cli.common import bi, console, emit_json, handle_errors, settings
+from publisher.cli.common import bi, handle_errors, settings
+from publisher.cli.output import console, emit_json
 from publisher.core.calendar import Event, Occurrence, merge, occurrences, parse_events, to_ics
 from publisher.core.planning import TEMPLATE_NAMES, parse_hour, plan, planned_posts
 from publisher.errors import UserError

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 
 import click
 
-from publisher.cli.common import bi, console, err_console, handle_errors, settings
+from publisher import engagement
+from publisher.cli.common import bi, handle_errors, open_store, settings
+from publisher.cli.output import console, err_console
 from publisher.i18n import register, t
 
 register(
@@ -67,11 +69,8 @@ register(
 )
 @handle_errors
 def collect_command(weekly: bool) -> None:
-    from publisher import engagement
-    from publisher.store import Store
-
     cfg = settings()
-    store = Store(cfg)
+    store = open_store()
     now = datetime.now(UTC)
     try:
         report = engagement.collect_now(

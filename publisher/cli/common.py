@@ -1,28 +1,43 @@
-"""Shared pieces of the command line: output, JSON, time display, error handling."""
+"""Shared pieces of the command line: opening the store, settings, parsing input, handling errors.
+
+What is printed (consoles, tables, JSON, local times) is in :mod:`publisher.cli.output`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from publisher.errors import PublisherError, ValidationFailed
-from publisher.i18n import register, t
+from publisher.cli.output import console, emit_json, err_console, local_time, table
+from publisher.core.models import Target
+from publisher.errors import PublisherError, UserError, ValidationFailed
+from publisher.i18n import msg, register, t
+from publisher.platforms.http import mask_text
 from publisher.settings import Settings, get_settings
+from publisher.store import Store
 
 register(
     {
+        "cli.error": ("Lỗi:", "Error:"),
+        "cli.note": ("Lưu ý:", "Note:"),
+        "cli.bad_time": (
+            "Thời điểm “{value}” không hợp lệ (dạng 2025-04-30 hoặc 2025-04-30 07:00).",
+            "Invalid time “{value}” (use 2025-04-30 or 2025-04-30 07:00).",
+        ),
+        "cli.bad_target": (
+            "Tài khoản “{value}” không hợp lệ (dạng nền-tảng/tên).",
+            "Invalid account “{value}” (use platform/name).",
+        ),
+        "cli.none": ("(không có)", "(none)"),
         "cli.unexpected": (
             "sự cố ngoài dự kiến ({error}). Chi tiết đã ghi vào {log}; gửi tệp đó cho người hỗ trợ kỹ thuật.",
             "unexpected failure ({error}). The details are in {log}; send that file to whoever supports you.",
@@ -37,10 +52,24 @@ register(
 LOG_NAME = "publisher.log"
 LOG_MAX_BYTES = 5 * 1024 * 1024
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: the output helpers, still imported from here by ``publisher.cli.media`` (to import from ``output``)
+__all__ = [
+    "bi",
+    "console",
+    "emit_json",
+    "err_console",
+    "handle_errors",
+    "local_time",
+    "open_store",
+    "parse_target",
+    "parse_time",
+    "print_problems",
+    "run_main",
+    "settings",
+    "table",
+]
 
 
 def bi(vi: str, en: str) -> str:
@@ -52,31 +81,42 @@ def settings() -> Settings:
     return get_settings()
 
 
-def local_time(value: datetime | None, tz: str | None = None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZoneInfo(tz or settings().timezone)).strftime(fmt)
+def open_store(*, create: bool = False, forget_credentials: bool = False) -> Store:
+    """The store, after the checks every command makes before it reads or writes anything.
+
+    The data directory must exist and be private (0700), the key file and the database file private
+    (0600), and the key must be the database's (its fingerprint). Only ``create`` (``publisher
+    init``, ``publisher run --demo``) makes the directory and the key and tightens wider modes; what
+    it fixed is said on the console. Without it a missing or wrong piece is refused, with what to do.
+    """
+    store = Store(settings())
+    for note in store.init(create=create, forget_credentials=forget_credentials):
+        console.print(str(note), markup=False)
+    return store
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+def parse_target(value: str) -> Target:
+    """``platform/name`` as typed by the officer."""
+    try:
+        return Target.parse(value)
+    except ValueError:
+        raise UserError(msg("cli.bad_target", value=value)) from None
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, datetime):
-        return o.isoformat()
-    return str(o)
-
-
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    tbl = Table(title=title, show_lines=False)
-    for col in columns:
-        tbl.add_column(col)
-    for row in rows:
-        tbl.add_row(*["" if v is None else str(v) for v in row])
-    return tbl
+def parse_time(value: str | None, end: bool = False) -> datetime | None:
+    """A date or a date and time on the office's clock; ``end``: a bare date means its last moment."""
+    if not value:
+        return None
+    tz = ZoneInfo(settings().timezone)
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            dt = datetime.strptime(value.strip(), fmt).replace(tzinfo=tz)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d" and end:
+            dt += timedelta(days=1) - timedelta(microseconds=1)
+        return dt.astimezone(UTC)
+    raise UserError(msg("cli.bad_time", value=value))
 
 
 def print_problems(problems: Sequence[Any]) -> None:
@@ -119,8 +159,6 @@ def run_main(group: click.Group, args: Sequence[str] | None = None) -> None:
         print_problems(exc.details.get("problems") or [])
         sys.exit(exc.exit_code)
     except Exception as exc:
-        from publisher.platforms.http import mask_text
-
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         summary = mask_text(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
         details = mask_text("".join(traceback.format_exception(exc)))

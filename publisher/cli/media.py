@@ -17,13 +17,17 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from assets.presets import PRESETS, ImagePreset, VideoPreset
 from publisher.cli.common import bi, console, emit_json, handle_errors, settings, table
+from publisher.core.story import Story, StoryInvalid, parse_story, post_date
 from publisher.errors import UserError
 from publisher.i18n import msg, register, t
 
 register(
     {
         "media.prepared": ("Đã chuẩn bị xong cho {target}.", "Ready for {target}."),
-        "media.prepare_failed": ("Không chuẩn bị được cho {target}: {reason}", "Cannot prepare for {target}: {reason}"),
+        "media.prepare_failed": (
+            "Không chuẩn bị được cho {target}: {reason}",
+            "Cannot prepare for {target}: {reason}",
+        ),
         "cli.media.presets_title": ("Các mẫu xử lý ảnh và video", "Media presets"),
         "cli.media.col.name": ("Tên", "Name"),
         "cli.media.col.platform": ("Nền tảng", "Platform"),
@@ -76,10 +80,35 @@ register(
             "Removed the GPS position from {path}. Queue the schedule file again and re-approve the post "
             "(the photo changed).",
         ),
-        "cli.media.no_gps": ("{path} không có vị trí GPS; giữ nguyên.", "{path} has no GPS position; left as it is."),
+        "cli.media.no_gps": (
+            "{path} không có vị trí GPS; giữ nguyên.",
+            "{path} has no GPS position; left as it is.",
+        ),
         "cli.media.not_photo": (
             "{path} không phải ảnh đọc được ({reason}).",
             "{path} is not a readable photo ({reason}).",
+        ),
+        "cli.media.story_rendering": (
+            "Đang dựng video từ ảnh của bài {post}",
+            "Making the photo story of {post}",
+        ),
+        "cli.media.story_no_file": ("Không có tệp lịch {path}.", "No schedule file {path}."),
+        "cli.media.story_yaml_only": (
+            "Khối “story:” chỉ viết được trong tệp lịch YAML, không trong CSV ({path}).",
+            "A “story:” block can only be written in a YAML schedule, not in CSV ({path}).",
+        ),
+        "cli.media.story_bad_yaml": ("Không đọc được {path}: {error}", "Cannot read {path}: {error}"),
+        "cli.media.story_too_big": (
+            "Tệp lịch {path} lớn hơn {max} byte (PUBLISHER_SCHEDULE_MAX_BYTES).",
+            "The schedule {path} is larger than {max} bytes (PUBLISHER_SCHEDULE_MAX_BYTES).",
+        ),
+        "cli.media.story_no_post": (
+            "Tệp {path} không có bài nào có id “{post}”.",
+            "{path} has no post with id “{post}”.",
+        ),
+        "cli.media.story_none": (
+            "Bài {post} không có khối “story:” (ảnh, chú thích, nhạc) để dựng video.",
+            "Post {post} has no “story:” block (photos, captions, music) to make a video from.",
         ),
     }
 )
@@ -364,7 +393,7 @@ def prepare_command(ref: str) -> None:
 
     cfg = settings()
     store = Store(cfg)
-    store.init()
+    store.init(create=False)  # only ``publisher init`` creates the data directory and the key
     with store.db.read() as conn:
         rows = store.resolve(conn, ref)
     failed = 0
@@ -372,7 +401,9 @@ def prepare_command(ref: str) -> None:
         label = f"{r.key} → {r.platform}/{r.name}"
         with progress_bar(label) as update:
 
-            def step(fraction: float, text: str, label: str = label, update: Callable[..., None] = update) -> None:
+            def step(
+                fraction: float, text: str, label: str = label, update: Callable[..., None] = update
+            ) -> None:
                 update(fraction, f"{label}: {text}")
 
             report = prepare_delivery(store, r.id, cfg, step)
@@ -383,8 +414,11 @@ def prepare_command(ref: str) -> None:
                 console.print(f"  • {note}", markup=False)
         else:
             failed += 1
-            console.print(t("media.prepare_failed", target=f"{r.platform}/{r.name}", reason=report.error),
-                          style="red", markup=False)
+            console.print(
+                t("media.prepare_failed", target=f"{r.platform}/{r.name}", reason=report.error),
+                style="red",
+                markup=False,
+            )
     if failed:
         raise SystemExit(2)
 
@@ -397,7 +431,9 @@ def prepare_command(ref: str) -> None:
         "post can be approved.",
     ),
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
+)
 @handle_errors
 def strip_gps_command(files: tuple[Path, ...]) -> None:
     import os
@@ -415,7 +451,9 @@ def strip_gps_command(files: tuple[Path, ...]) -> None:
                 with Image.open(path):
                     pass
             except (OSError, UnidentifiedImageError) as exc:
-                raise UserError(msg("cli.media.not_photo", path=str(path), reason=type(exc).__name__)) from exc
+                raise UserError(
+                    msg("cli.media.not_photo", path=str(path), reason=type(exc).__name__)
+                ) from exc
             console.print(t("cli.media.no_gps", path=str(path)), markup=False)
             continue
         fd, tmp = tempfile.mkstemp(prefix=".strip-", suffix=path.suffix, dir=path.parent)
@@ -427,6 +465,129 @@ def strip_gps_command(files: tuple[Path, ...]) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         console.print(t("cli.media.gps_stripped", path=str(path)), markup=False)
+
+
+def story_of_post(
+    schedule: Path, post_id: str, *, unit: str | None = None, max_bytes: int = 2_000_000
+) -> Story:
+    """The ``story:`` block of one post, read straight from a YAML schedule file.
+
+    Until the schedule loader knows ``story:``, the block is read here with ``yaml.safe_load``; once
+    it does, this becomes: load the schedule, find the post, ``parse_story(its block, the file's
+    folder, title=…, date=…)``, and :class:`StoryInvalid` ``.about(post_id)`` as below.
+    """
+    import yaml
+
+    if not schedule.is_file():
+        raise UserError(msg("cli.media.story_no_file", path=str(schedule)))
+    if schedule.suffix.lower() == ".csv":
+        raise UserError(msg("cli.media.story_yaml_only", path=str(schedule)))
+    with schedule.open("rb") as fh:
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise UserError(msg("cli.media.story_too_big", path=str(schedule), max=max_bytes))
+    try:
+        data = yaml.safe_load(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise UserError(msg("cli.media.story_bad_yaml", path=str(schedule), error="UTF-8")) from None
+    except yaml.YAMLError as exc:
+        raise UserError(msg("cli.media.story_bad_yaml", path=str(schedule), error=exc)) from None
+    posts = data.get("posts") if isinstance(data, dict) else None
+    post = next(
+        (p for p in posts if isinstance(p, dict) and str(p.get("id", "")).strip() == post_id),
+        None,
+    ) if isinstance(posts, list) else None  # fmt: skip
+    if post is None:
+        raise UserError(msg("cli.media.story_no_post", path=str(schedule), post=post_id))
+    if post.get("story") is None:
+        raise UserError(msg("cli.media.story_none", post=post_id))
+    title = post.get("title")
+    try:
+        return parse_story(
+            post["story"],
+            schedule.resolve().parent,
+            title=title if isinstance(title, str) else None,
+            date=post_date(post.get("at")),
+            unit=unit,
+        )
+    except StoryInvalid as exc:
+        raise exc.about(post_id) from None
+
+
+@media.command(
+    "story",
+    help=bi(
+        "Dựng video ngắn từ ảnh của một bài (khối story: trong tệp lịch) để xem trước khi xếp lịch.",
+        "Make the short video of a post's photos (its story: block in the schedule) for a look before "
+        "queueing.",
+    ),
+)
+@click.argument("schedule", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("post_id")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=bi("Tệp ra.", "Output file."),
+)
+@click.option(
+    "--preset",
+    "preset_name",
+    default="facebook-reel",
+    show_default=True,
+    type=click.Choice(sorted(n for n, p in PRESETS.items() if isinstance(p, VideoPreset))),
+    help=bi("Mẫu video.", "Video preset."),
+)
+@click.option(
+    "--unit",
+    help=bi(
+        "Tên đơn vị trên khung tiêu đề, khi story: không ghi “unit”.",
+        "Unit name on the title card when story: names no “unit”.",
+    ),
+)
+@click.option("--force", is_flag=True, help=bi("Ghi đè tệp ra nếu đã có.", "Overwrite the output file."))
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), help=bi("Thư mục đệm.", "Cache folder.")
+)
+@handle_errors
+def story_command(
+    schedule: Path,
+    post_id: str,
+    out: Path,
+    preset_name: str,
+    unit: str | None,
+    force: bool,
+    cache_dir: Path | None,
+) -> None:
+    from assets.story import render_story, with_defaults
+
+    if out.exists() and not force:
+        raise UserError(msg("cli.media.out_exists", path=str(out)))
+    cfg = settings()
+    story = with_defaults(
+        story_of_post(schedule, post_id, unit=unit, max_bytes=cfg.schedule_max_bytes), cfg.media
+    )
+    with progress_bar(t("cli.media.story_rendering", post=post_id)) as update:
+        result = render_story(
+            story, preset_name, cache_dir or cfg.cache_dir, update, media=cfg.media, post=post_id
+        )
+    for note in result.notes:
+        console.print(f"  → {note}", markup=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.path, out)
+    duration = t("cli.media.seconds", s=f"{result.duration:.1f}") if result.duration else ""
+    line = t(
+        "cli.media.done",
+        path=str(out),
+        w=result.width,
+        h=result.height,
+        mb=_mb(result.bytes),
+        duration=duration,
+    )
+    if result.cached:
+        line += " " + t("cli.media.cached")
+    console.print(line, markup=False)
 
 
 COMMANDS: list[click.Command] = [media]

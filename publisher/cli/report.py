@@ -12,10 +12,15 @@ import click
 from rich.console import Console
 from sqlalchemy import select
 
-from publisher.cli.common import bi, console, emit_json, handle_errors, local_time, settings, table
+from publisher.cli.common import bi, handle_errors, open_store, settings
+from publisher.cli.output import console, emit_json, local_time, table
 from publisher.core.models import Target
+from publisher.engagement import snapshots
 from publisher.errors import UserError
 from publisher.i18n import msg, register, t
+from publisher.reports.render_csv import render_csv
+from publisher.reports.weekly import Week, build, write
+from publisher.store import schema as s
 
 register(
     {
@@ -42,12 +47,6 @@ register(
         "log.empty": ("Chưa có gì trong nhật ký.", "The log is empty."),
     }
 )
-
-
-def _store() -> Any:
-    from publisher.store import Store
-
-    return Store(settings())
 
 
 @click.group("report", help=bi("Báo cáo định kỳ.", "Periodic reports."))
@@ -85,12 +84,10 @@ def report_group() -> None:
 )
 @handle_errors
 def weekly_command(week: str | None, fmt: str, out: Path | None) -> None:
-    from publisher.reports.weekly import Week, build, write
-
     cfg = settings()
     now = datetime.now(UTC)
     wk = Week.parse(week, cfg.timezone) if week else Week.last_complete(now, cfg.timezone)
-    store = _store()
+    store = open_store()
     report = build(store, wk, now)
     if fmt == "table":
         if out is None:
@@ -103,8 +100,6 @@ def weekly_command(week: str | None, fmt: str, out: Path | None) -> None:
         return
     if out is None:
         if fmt == "csv":
-            from publisher.reports.render_csv import render_csv
-
             sys.stdout.write(render_csv(report))
             return
         raise UserError(msg("report.binary_needs_out", fmt=fmt))
@@ -136,9 +131,6 @@ def _since(value: str | None, tz: str) -> datetime | None:
 
 def log_entries(store: Any, since: datetime | None, account: Target | None) -> list[dict[str, Any]]:
     """Publishing attempts and engagement snapshots, oldest first, as plain dictionaries."""
-    from publisher.engagement import snapshots
-    from publisher.store import schema as s
-
     D, P, A, AT = s.deliveries, s.posts, s.accounts, s.attempts
     q = (
         select(AT, P.c.key, A.c.platform, A.c.name, D.c.remote_url)
@@ -239,7 +231,7 @@ def log_command(since: str | None, account: str | None, as_json: bool) -> None:
             target = Target.parse(account)
         except ValueError:
             raise UserError(msg("report.bad_account", value=account)) from None
-    entries = log_entries(_store(), _since(since, cfg.timezone), target)
+    entries = log_entries(open_store(), _since(since, cfg.timezone), target)
     if as_json:
         emit_json([_local_times(en, cfg.timezone) for en in entries])
         return

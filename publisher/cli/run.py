@@ -13,17 +13,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 
-from publisher.cli.common import bi, console, emit_json, err_console, handle_errors, local_time, settings
-from publisher.core.models import Platform, PostSpec, Target
+from publisher.actions.demo import queue_demo
+from publisher.actions.drain import run_once
+from publisher.cli.common import bi, handle_errors, open_store, settings
+from publisher.cli.output import console, emit_json, err_console, local_time
 from publisher.i18n import register, t
+from publisher.platforms.http import mask_text
 from publisher.settings import Settings
-from publisher.store import Store
 
 register(
     {
@@ -46,76 +46,12 @@ register(
             "Đã xếp bài thử “{key}” lúc {time} cho sandbox/demo; bài sẽ xuất hiện trong {folder}",
             "Queued the demo post “{key}” at {time} for sandbox/demo; it will appear in {folder}",
         ),
-        "run.demo_title": ("Bản tin thử nghiệm của xã", "Commune test bulletin"),
-        "run.demo_text": (
-            "Đây là bài đăng thử của phần mềm đăng bài tự động. Nếu bạn thấy trang này trong thư mục "
-            "outbox thì bộ đăng bài đã chạy đúng giờ.",
-            "This is a test post of the automatic publisher. If you see this page in the outbox folder, "
-            "the publisher ran on time.",
-        ),
         "run.once_done": (
             "Đã xử lý: {published} đã đăng, {other} lượt khác ({rounds} vòng).",
             "Done: {published} published, {other} other outcomes ({rounds} rounds).",
         ),
     }
 )
-
-
-def queue_demo(store: Store, st: Settings, due_in: float) -> PostSpec:
-    """Make sure sandbox/demo exists and queue + approve (as "demo") a post due ``due_in`` s later."""
-    target = Target(Platform.SANDBOX, "demo")
-    actor = st.actor()
-    if actor == "demo":
-        actor = "publisher"
-    store.add_account(target, actor=actor, display_name="Demo", exist_ok=True)
-    due = (datetime.now(UTC) + timedelta(seconds=due_in)).replace(microsecond=0)
-    spec = PostSpec(
-        key=f"demo-{due.strftime('%Y%m%d-%H%M%S')}",
-        title=t("run.demo_title"),
-        text=t("run.demo_text"),
-        due_at=due,
-        timezone=st.timezone,
-        targets=(target,),
-        grace_hours=1.0,
-    )
-    store.queue([spec], actor=actor)
-    if st.require_approval:
-        store.approve([spec.key], by="demo")
-    return spec
-
-
-def run_once(store: Store, st: Settings, max_rounds: int = 50) -> dict[str, Any]:
-    """One tick, then do what it claimed right here; repeat while ticks find work."""
-    from publisher import dispatch
-    from publisher.publishing import Publisher
-    from publisher.ratelimit import limiter_for
-
-    publisher = Publisher(store, st, limiter=limiter_for(st, store.db))
-    outcomes: dict[str, int] = {}
-    rounds = 0
-    for rounds in range(1, max_rounds + 1):  # noqa: B007 - reported below
-        jobs: list[tuple[str, int]] = []
-        report = dispatch.tick(store.db, st, _collect(jobs), name="once")
-        for kind, did in jobs:
-            if kind == dispatch.MEDIA:
-                from publisher.media_prep import prepare_delivery
-
-                action = "media_ready" if prepare_delivery(store, did, st).ok else "media_failed"
-            elif kind == dispatch.PUBLISH:
-                action = publisher.publish(did).action
-            else:
-                action = publisher.reconcile(did).action
-            outcomes[action] = outcomes.get(action, 0) + 1
-        if not report.busy:
-            break
-    return {"rounds": rounds, "outcomes": outcomes}
-
-
-def _collect(jobs: list[tuple[str, int]]) -> Callable[[str, int], None]:
-    def enqueue(kind: str, delivery_id: int) -> None:
-        jobs.append((kind, delivery_id))
-
-    return enqueue
 
 
 def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
@@ -144,11 +80,9 @@ def serve(st: Settings, concurrency: int | None) -> int:
     """
     workers = concurrency or st.worker_concurrency
     if st.broker_url:
-        from publisher.platforms.http import mask_text
-
         console.print(t("run.redis", url=mask_text(st.broker_url.split("@")[-1])), markup=False)
     else:
-        from workers.app import broker
+        from workers.app import broker  # Celery is loaded by this command only, not by every other one
 
         broker(st)  # create the folders before the worker starts
         console.print(t("run.embedded", dir=(st.data_dir / "broker").resolve()), markup=False)
@@ -236,10 +170,8 @@ def serve(st: Settings, concurrency: int | None) -> int:
 @handle_errors
 def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json: bool) -> None:
     st = settings()
-    store = Store(st)
     # --demo is the README's first command on a fresh machine: it initialises like ``publisher init``
-    for note in store.init(create=demo):
-        console.print(str(note), markup=False)
+    store = open_store(create=demo)
     if demo:
         spec = queue_demo(store, st, 0.0 if once else demo_in)
         folder = (st.outbox_dir / "demo").resolve()

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from publisher.cli.common import (
-    bi,
-    console,
-    emit_json,
-    err_console,
-    handle_errors,
-    local_time,
-    settings,
-    table,
-)
+from publisher.actions.users import add_user, list_users, policies, remove_user, set_policy
+from publisher.cli.common import bi, handle_errors, open_store, settings
+from publisher.cli.output import console, emit_json, err_console, local_time, table
 from publisher.core.people import Role, role_label
 from publisher.i18n import register, t
 
@@ -35,10 +26,10 @@ register(
             "an admin's --by.",
         ),
         "ucli.policy_seeded": (
-            "Quy định {name} = {value} (lấy từ PUBLISHER_ALLOW_SELF_APPROVAL lần đầu; từ nay đổi bằng "
+            "Quy định {name} = {value} (lấy từ {source} lần đầu; từ nay chỉ đổi bằng "
             "“publisher policy set”).",
-            "Policy {name} = {value} (taken once from PUBLISHER_ALLOW_SELF_APPROVAL; from now on change it with "
-            "“publisher policy set”).",
+            "Policy {name} = {value} (taken once from {source}; from now on only “publisher policy set” "
+            "changes it).",
         ),
         "ucli.removed": (
             "Đã vô hiệu hóa {name}; tên vẫn giữ trong nhật ký.",
@@ -61,14 +52,6 @@ register(
 )
 
 _BY = bi("Quản trị thực hiện (mặc định: PUBLISHER_USER).", "The admin doing this (default: PUBLISHER_USER).")
-
-
-def _store() -> Any:
-    from publisher.store import Store
-
-    st = Store(settings())
-    st.init(create=False)
-    return st
 
 
 @click.group(
@@ -108,17 +91,20 @@ def users_group() -> None:
 @click.option("--by", "by", default=None, help=_BY)
 @handle_errors
 def users_add(name: str, role: str | None, unit: str | None, by: str | None) -> None:
-    from publisher.actions.users import add_user
-
-    added = add_user(_store(), settings(), name, role=role, unit=unit, by=by)
+    added = add_user(open_store(), settings(), name, role=role, unit=unit, by=by)
     console.print(
         t(f"ucli.{added.outcome}", name=added.user.name, role=role_label(added.user.role)), markup=False
     )
     if added.bootstrap:
         err_console.print(t("ucli.bootstrap"), markup=False)
-    if added.policy is not None:
+    for seeded in added.seeded:
         console.print(
-            t("ucli.policy_seeded", name=added.policy.policy.name, value=str(added.policy.value).lower()),
+            t(
+                "ucli.policy_seeded",
+                name=seeded.policy.name,
+                value=str(seeded.value).lower(),
+                source=seeded.source,
+            ),
             markup=False,
         )
 
@@ -130,9 +116,7 @@ def users_add(name: str, role: str | None, unit: str | None, by: str | None) -> 
 @click.option("--json", "as_json", is_flag=True, help=bi("Xuất JSON.", "Output JSON."))
 @handle_errors
 def users_list(include_disabled: bool, as_json: bool) -> None:
-    from publisher.actions.users import list_users
-
-    rows = list_users(_store(), include_disabled=include_disabled)
+    rows = list_users(open_store(), include_disabled=include_disabled)
     if as_json:
         emit_json(
             [
@@ -186,17 +170,15 @@ def users_list(include_disabled: bool, as_json: bool) -> None:
 @click.option("--by", "by", default=None, help=_BY)
 @handle_errors
 def users_remove(name: str, by: str | None) -> None:
-    from publisher.actions.users import remove_user
-
-    user, changed = remove_user(_store(), settings(), name, by=by)
+    user, changed = remove_user(open_store(), settings(), name, by=by)
     console.print(t("ucli.removed" if changed else "ucli.already_removed", name=user.name), markup=False)
 
 
 @click.group(
     "policy",
     help=bi(
-        "Quy định của đơn vị, do quản trị đặt và ghi vào nhật ký (ví dụ allow-self-approval).",
-        "Office policies, set by an admin and recorded in the audit trail (e.g. allow-self-approval).",
+        "Quy định của đơn vị, do quản trị đặt và ghi vào nhật ký: require-approval, allow-self-approval.",
+        "Office policies, set by an admin and recorded in the audit trail: require-approval, allow-self-approval.",
     ),
 )
 def policy_group() -> None:
@@ -215,9 +197,7 @@ def policy_group() -> None:
 @click.option("--by", "by", default=None, help=_BY)
 @handle_errors
 def policy_set(name: str, value: str, by: str | None) -> None:
-    from publisher.actions.users import set_policy
-
-    stored = set_policy(_store(), settings(), name, value, by=by)
+    stored = set_policy(open_store(), settings(), name, value, by=by)
     console.print(
         t("ucli.policy_set", name=stored.policy.name, value=str(stored.value).lower()), markup=False
     )
@@ -227,9 +207,7 @@ def policy_set(name: str, value: str, by: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help=bi("Xuất JSON.", "Output JSON."))
 @handle_errors
 def policy_show(as_json: bool) -> None:
-    from publisher.actions.users import policies
-
-    values = policies(_store())
+    values = policies(open_store())
     if as_json:
         emit_json([v.as_dict() for v in values])
         return

@@ -139,3 +139,6 @@ class Delivery:
     campaign: str | None = None
     author: str | None = None
     last_attempt_at: datetime | None = None
+    # platform ids other deliveries of the same account already hold: a look-up that matches by
+    # content never adopts one of them as this delivery's (set by the publisher's reconcile)
+    taken_remote_ids: frozenset[str] = frozenset()

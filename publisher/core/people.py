@@ -2,11 +2,13 @@
 
 A person is named by a user of the office, never by free text: ``--by "nguyễn  văn a"`` and
 ``--by "Nguyễn Văn A"`` (or its NFD spelling) are the same person. :func:`name_key` is the one
-comparison used everywhere (NFC, case folded, runs of whitespace made one space).
+comparison used everywhere (NFC, case folded, runs of whitespace made one space, one placement of
+the tone mark in "oa", "oe", "uy": "Hoà" and "Hòa" are one person).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +53,10 @@ register(
             "Giá trị “{value}” không hợp lệ cho “{name}”: dùng true hoặc false.",
             "“{value}” is not a valid value for “{name}”: use true or false.",
         ),
+        "people.policy.require-approval": (
+            "Không bài nào được đăng trước khi một người duyệt (khác người soạn) duyệt.",
+            "Nothing is published before an approver (not its author) approves it.",
+        ),
         "people.policy.allow-self-approval": (
             "Cho phép người xếp lịch/sửa bài tự duyệt bài đó (đơn vị chỉ có một người).",
             "Let the person who queued or edited a post approve it alone (a one-person office).",
@@ -92,12 +98,35 @@ def clean_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 
-def name_key(name: str) -> str:
-    """The comparison key of a name: NFC, case folded, whitespace folded.
+#: a Vietnamese tone mark (huyền, sắc, ngã, hỏi, nặng) written on the first vowel of "oa", "oe" or
+#: "uy" (NFD, case folded): the old placement ("hòa", "thúy", "khỏe") of what the new one writes on
+#: the second vowel ("hoà", "thuý", "khoẻ"). The vowel must be bare (no circumflex, breve or horn,
+#: which NFD writes before a tone mark but after a dot below: "ộ", "ợ" never match) and the mark
+#: directly followed by the second vowel.
+_TONE_ON_FIRST = re.compile(
+    "(o)([\u0300\u0301\u0303\u0309\u0323])([ae])|(u)([\u0300\u0301\u0303\u0309\u0323])(y)"
+)
 
-    ``name_key("Nguyễn  Văn A") == name_key("nguyễn văn a") == name_key(<the NFD spelling>)``.
+
+def _tone_on_second(match: re.Match[str]) -> str:
+    first, mark, second = (g for g in match.groups() if g is not None)
+    return first + second + mark
+
+
+def name_key(name: str) -> str:
+    """The comparison key of a name: NFC, case folded, whitespace folded, tone placement folded.
+
+    ``name_key("Nguyễn  Văn A") == name_key("nguyễn văn a") == name_key(<the NFD spelling>)``, and
+    ``name_key("Hòa") == name_key("Hoà")`` (likewise "Thúy"/"Thuý", "Khỏe"/"Khoẻ"): the tone mark of
+    "oa", "oe", "uy" is moved to the second vowel (``qu`` + ``ý`` is unchanged by that).
     """
-    return unicodedata.normalize("NFC", clean_name(name).casefold())
+    folded = unicodedata.normalize("NFD", clean_name(name).casefold())
+    return unicodedata.normalize("NFC", _TONE_ON_FIRST.sub(_tone_on_second, folded))
+
+
+def strip_invisible(name: str) -> str:
+    """``name`` without control and invisible format characters (zero-width space, joiners…)."""
+    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def is_system_actor(name: str) -> bool:
@@ -171,9 +200,17 @@ class Policy:
     def describe(self) -> str:
         return t(f"people.policy.{self.name}")
 
+    def value_of(self, stored: Any) -> bool:
+        """The value of a stored policy record (``{"value": …, "by": …}``); the default when none."""
+        if isinstance(stored, Mapping) and "value" in stored:
+            return bool(stored["value"])
+        return self.default
 
+
+#: the four-eyes rule itself; ``PUBLISHER_REQUIRE_APPROVAL`` only gives its initial value
+REQUIRE_APPROVAL = Policy("require-approval", default=True)
 ALLOW_SELF_APPROVAL = Policy("allow-self-approval", default=False)
-POLICIES: Mapping[str, Policy] = {p.name: p for p in (ALLOW_SELF_APPROVAL,)}
+POLICIES: Mapping[str, Policy] = {p.name: p for p in (REQUIRE_APPROVAL, ALLOW_SELF_APPROVAL)}
 
 
 def policy_named(name: str) -> Policy:
@@ -211,6 +248,7 @@ __all__ = [
     "POLICIES",
     "Policy",
     "PolicyValue",
+    "REQUIRE_APPROVAL",
     "Role",
     "SYSTEM_ACTORS",
     "User",
@@ -220,6 +258,7 @@ __all__ = [
     "parse_role",
     "policy_named",
     "role_label",
+    "strip_invisible",
     "validate_name",
     "validate_unit",
 ]

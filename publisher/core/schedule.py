@@ -192,6 +192,21 @@ register(
             "Ô thứ {index} có nội dung nhưng cột đó không có tên ở dòng tiêu đề.",
             "Cell {index} holds a value but its column has no name in the header.",
         ),
+        "sched.csv_unterminated_quote": (
+            'Dấu ngoặc kép mở ở dòng {line} không được đóng: mọi thứ sau nó bị đọc thành một ô. Thêm dấu " '
+            'đóng ô đó (dấu " bên trong nội dung viết thành "").',
+            "Unterminated quote starting at line {line}: everything after it reads as one cell. Add the closing "
+            '" to that cell (a " inside the text is written "").',
+        ),
+        "sched.yaml_key": (
+            "Khóa này không phải tên trường: tên trường phải là một chữ (ví dụ “text:”), không phải danh sách "
+            "hay bảng.",
+            "This key is not a field name: a field name is a plain word (e.g. “text:”), not a list or a mapping.",
+        ),
+        "sched.yaml_tag": (
+            "Không dùng thẻ YAML {tag}: viết giá trị như chữ bình thường (cần thì đặt trong ngoặc kép).",
+            "YAML tags such as {tag} are not accepted: write the value as plain text (in double quotes if needed).",
+        ),
         "sched.bad_year": (
             "Năm {year} nằm ngoài khoảng cho phép {min}–{max}.",
             "Year {year} is outside the allowed range {min}–{max}.",
@@ -434,12 +449,26 @@ class _Refused(yaml.YAMLError):
         self.mark = mark
 
 
+def _tag_as_written(event: yaml.Event) -> str:
+    """The explicit tag of ``event`` as the file spells it (``!!binary``, ``!x``, ``!<…>``)."""
+    buffer = getattr(event.start_mark, "buffer", None)
+    at = int(getattr(event.start_mark, "pointer", 0))
+    if isinstance(buffer, str) and buffer.startswith("!<", at):  # a verbatim tag
+        return buffer[at : at + 200].partition(">")[0] + ">"
+    if isinstance(buffer, str) and buffer.startswith("!", at):
+        return re.split(r"[\s,\[\]{}]", buffer[at : at + 200], maxsplit=1)[0]
+    tag = str(getattr(event, "tag", ""))
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 class _Loader(yaml.SafeLoader):
     """Composes only (no implicit typing): dates, numbers and booleans are read by us.
 
     Anchors and aliases are refused before anything is built: an alias can make a tiny file
     expand to gigabytes ("billion laughs") or refer to itself (``a: &a [*a]``). Nesting is bounded
-    so that neither the composer nor :func:`_plain` can run out of stack.
+    so that neither the composer nor :func:`_plain` can run out of stack. An explicit tag
+    (``!!binary``, ``!!str``, ``!x``) is refused rather than dropped: ``text: !!binary aGVsbG8=``
+    would otherwise publish "aGVsbG8=". A mapping key must be a scalar (a field name).
     """
 
     def __init__(self, stream: str) -> None:
@@ -450,6 +479,8 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _Refused(msg("sched.yaml_alias"), event.start_mark)
+        if getattr(event, "tag", None) is not None:
+            raise _Refused(msg("sched.yaml_tag", tag=_tag_as_written(event)), event.start_mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -457,6 +488,13 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        for key, _value in node.value:
+            if not isinstance(key, yaml.ScalarNode):  # "? [1, 2]" or "{1: 2}: z"
+                raise _Refused(msg("sched.yaml_key"), key.start_mark)
+        return node
 
 
 def load_schedule(path: Path | str, ctx: Context, text: str | None = None) -> LoadedSchedule:
@@ -556,12 +594,57 @@ def _records_from_yaml(
     return top, records, problems
 
 
+def _unterminated_quote(text: str, dialect: Any) -> int | None:
+    """The line where a quoted cell opens and never closes, read as :mod:`csv` reads it.
+
+    A quote opens a quoted cell only at the start of a cell; inside it a doubled quote (or the
+    escape character) is a quote, and a single one closes the cell.
+    """
+    quote = getattr(dialect, "quotechar", '"') or '"'
+    delimiter = getattr(dialect, "delimiter", ",")
+    escape = getattr(dialect, "escapechar", None)
+    skip_space = bool(getattr(dialect, "skipinitialspace", False))
+    line, opened_at = 1, 0
+    at_start, inside, i, n = True, False, 0, len(text)
+    while i < n:
+        c = text[i]
+        if inside:
+            if escape and c == escape:
+                i += 1
+            elif c == quote:
+                if i + 1 < n and text[i + 1] == quote and getattr(dialect, "doublequote", True):
+                    i += 1
+                else:
+                    inside = False
+        elif c == quote and at_start:
+            inside, opened_at = True, line
+        elif c == delimiter or c in "\r\n":
+            at_start = True
+            if c == "\n":
+                line += 1
+            i += 1
+            continue
+        elif not (skip_space and c == " " and at_start):
+            at_start = False
+        if c == "\n":
+            line += 1
+        if inside:
+            at_start = False
+        i += 1
+    return opened_at if inside else None
+
+
 def _records_from_csv(name: str, text: str) -> tuple[list[_Record], list[ScheduleProblem]]:
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    opened = _unterminated_quote(text, dialect)
+    if opened is not None:  # csv.reader would read the rest of the file as one cell, silently
+        return [], [
+            ScheduleProblem(name, opened, None, None, msg("sched.csv_unterminated_quote", line=opened))
+        ]
     reader = csv.reader(io.StringIO(text), dialect)
 
     def syntax(exc: csv.Error) -> list[ScheduleProblem]:

@@ -56,7 +56,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     # claimed: a worker holds a lease but has sent nothing yet, so a release is always safe
     S.CLAIMED: frozenset(
         {S.PUBLISHING, S.SCHEDULED, S.RETRY_WAIT, S.PAUSED, S.MISSED, S.CANCELLED, S.FAILED, S.NEEDS_REAUTH,
-         S.AWAITING_APPROVAL}
+         S.AWAITING_APPROVAL, S.DRAFT}
     ),
     # publishing: something may have been sent; only the outcome (or ignorance of it) moves it on
     S.PUBLISHING: frozenset(

@@ -37,6 +37,10 @@ register(
             "Thiếu PUBLISHER_YOUTUBE__CLIENT_ID hoặc PUBLISHER_YOUTUBE__CLIENT_SECRET.",
             "PUBLISHER_YOUTUBE__CLIENT_ID or PUBLISHER_YOUTUBE__CLIENT_SECRET is not set.",
         ),
+        "connect.zalo_app": (
+            "Thiếu PUBLISHER_ZALO__APP_ID hoặc PUBLISHER_ZALO__APP_SECRET (mã ứng dụng Zalo của xã).",
+            "PUBLISHER_ZALO__APP_ID or PUBLISHER_ZALO__APP_SECRET is not set (the office's Zalo app).",
+        ),
         "connect.youtube_refused": ("Google từ chối mã ({code}).", "Google refused the code ({code})."),
         "connect.youtube_no_refresh": (
             "Google không trả refresh token; thu hồi quyền ứng dụng rồi kết nối lại.",
@@ -170,6 +174,8 @@ class AuthStart:
 
 
 def zalo_start(settings: Any, redirect_uri: str) -> AuthStart:
+    if not settings.app_id or not settings.app_secret:
+        raise ConfigError(msg("connect.zalo_app"))
     verifier, challenge = zalo_auth.pkce_pair()
     state = secrets.token_urlsafe(16)
     return AuthStart(zalo_auth.authorization_url(settings, redirect_uri, challenge, state), state, verifier)

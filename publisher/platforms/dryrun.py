@@ -17,15 +17,17 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from publisher.platforms.base import Adapter, Checkpoint, Credentials, Result
+from publisher.core.models import Platform
+from publisher.platforms.base import Adapter, AdapterOptions, Checkpoint, Credentials, Result
 from publisher.platforms.http import MASK, SECRET_NAMES, mask_headers, mask_mapping, mask_url
+from publisher.platforms.registry import adapter_class
 
 
 @dataclass
@@ -245,23 +247,19 @@ def capture(
     settings: Any,
     delivery: Any,
     at: datetime | None = None,
+    **options: Unpack[AdapterOptions],
 ) -> tuple[Result, list[RecordedRequest]]:
     """Run ``publish`` against the recorder as if the clock read ``at`` (default: the due time).
 
     Returns the (pretend) result and the requests, in order.
     """
     session, transport = dry_run_session()
-    adapter = adapter_cls(credentials, settings, session)
+    # No quota counter: a YouTube adapter spends from a book of its own, never the real daily budget.
+    adapter = adapter_cls(credentials, settings, session, **options)
     moment = at or delivery.due_at
-    if hasattr(adapter, "clock"):
-        adapter.clock = lambda: moment
+    adapter.clock = lambda: moment
     if hasattr(adapter, "sleep"):
         adapter.sleep = lambda seconds: None
-    quota = getattr(adapter, "quota", None)
-    if quota is not None:  # a dry run spends nothing from the real daily budget
-        from publisher.platforms.youtube.quota import MemoryQuotaCounter
-
-        quota.counter = MemoryQuotaCounter()
     noop: Checkpoint = lambda data: None  # noqa: E731
     result = adapter.publish(delivery, noop)
     return result, transport.requests
@@ -275,13 +273,11 @@ def dry_run(
     ``settings`` is the whole :class:`~publisher.settings.Settings`; the platform's section is
     picked here. Without stored credentials, placeholders stand in (they are masked anyway).
     """
-    from publisher.core.models import Platform
-    from publisher.platforms.registry import adapter_class
-
     platform = delivery.target.platform
     creds = credentials or Credentials(
         access_token="DRY-RUN", refresh_token="DRY-RUN", remote_account_id="PAGE_ID"
     )
     if platform is Platform.SANDBOX:
         return Result.published(f"sandbox-{delivery.id}"), []
-    return capture(adapter_class(platform), creds, getattr(settings, platform.value), delivery, at=at)
+    cls = adapter_class(platform)
+    return capture(cls, creds, cls.section(settings), delivery, at=at, ffprobe=settings.media.ffprobe)

@@ -10,11 +10,12 @@ recorded in ``calls`` so tests can assert what the worker asked for::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 from publisher.core.models import Delivery, Platform
 from publisher.platforms.base import (
     Adapter,
+    AdapterOptions,
     AuthExpired,
     Checkpoint,
     Credentials,
@@ -45,8 +46,9 @@ class FakeAdapter(Adapter):
         refresh: Script = (),
         checkpoints: Iterable[dict[str, Any]] = (),
         engagement: Mapping[str, Metrics] | None = None,
+        **options: Unpack[AdapterOptions],
     ) -> None:
-        super().__init__(credentials or Credentials(access_token="fake"), settings, http)
+        super().__init__(credentials or Credentials(access_token="fake"), settings, http, **options)
         self.scripts: dict[str, list[Any]] = {
             "publish": list(publish) or [lambda delivery: Result.published(f"fake-{delivery.id}")],
             "poll": list(poll) or [lambda delivery, state: Result.published(f"fake-{delivery.id}")],

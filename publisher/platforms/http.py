@@ -1,4 +1,9 @@
-"""HTTP plumbing shared by the adapters: timeouts, reading bodies, "was it sent?", masking secrets.
+"""HTTP plumbing shared by the adapters: one call skeleton, timeouts, "was it sent?", masking secrets.
+
+:class:`ApiClient` is the one request → answer path of every adapter: it sends with the adapter's
+credentials in a header (read at each call, so a refreshed token is used at once), never follows a
+redirect, turns a transport failure into a result (:func:`exception_result`) and hands the answer
+to the adapter's ``classify`` function, the one place that reads the platform's codes.
 
 The one rule that matters for "exactly once": when a create call fails at the transport level we
 must know whether the request *may have reached* the platform. A connection that was never opened
@@ -12,17 +17,19 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
 from publisher.errors import PublisherError
 from publisher.i18n import msg, register
+from publisher.platforms.base import Result
 
 #: (connect, read) seconds for ordinary API calls
 API_TIMEOUT = (10.0, 60.0)
@@ -194,15 +201,13 @@ def compact_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def generic_failure(response: requests.Response, *, creating: bool) -> Any:
+def generic_failure(response: requests.Response, *, creating: bool) -> Result:
     """The result for a response the platform-specific ``_classify`` could not read.
 
     401 is an authorisation failure, 429 a rate limit (with ``Retry-After``). Anything else
     (5xx, an HTML error page from a proxy, an empty or malformed body) tells us nothing: for a
     create call something may exist now (``unknown_outcome``); for any other call it is transient.
     """
-    from publisher.platforms.base import Result  # local: base imports nothing from here
-
     code = f"http_{response.status_code}"
     if response.status_code == 401:
         return Result.auth_expired(code=code, reason=f"HTTP {response.status_code}")
@@ -215,14 +220,18 @@ def generic_failure(response: requests.Response, *, creating: bool) -> Any:
     )
 
 
-def exception_result(exc: BaseException, *, creating: bool) -> Any:
-    """The result for a request that raised: ``transient`` if nothing was sent, else unknown."""
-    from publisher.platforms.base import Result
+def exception_result(exc: BaseException, *, creating: bool) -> Result:
+    """The result for a request that raised: ``transient`` if nothing was sent, else unknown.
 
+    The reason is what the officer reads (the host and the kind of failure, in their language);
+    the library's own text stays in the log."""
     name = type(exc).__name__
+    host = urlsplit(str(getattr(getattr(exc, "request", None), "url", "") or "")).hostname or "?"
+    timed_out = isinstance(exc, requests.exceptions.Timeout)
+    reason = msg("http.timeout" if timed_out else "http.unreachable", host=host, error=name)
     if creating and sent_state(exc) == "maybe_sent":
-        return Result.unknown(code=name, reason=mask_text(str(exc))[:300])
-    return Result.transient(code=name, reason=mask_text(str(exc))[:300])
+        return Result.unknown(code=name, reason=reason)
+    return Result.transient(code=name, reason=reason)
 
 
 register(
@@ -232,15 +241,23 @@ register(
             "File {name} is {size} MB; {platform} takes at most {max} MB.",
         ),
         "platforms.unreadable": ("Không đọc được tệp {name}.", "Cannot read the file {name}."),
+        "http.unreachable": (
+            "Không kết nối được tới {host} ({error}); kiểm tra mạng của máy.",
+            "Could not reach {host} ({error}); check this machine's network.",
+        ),
+        "http.timeout": (
+            "{host} không trả lời kịp ({error}).",
+            "{host} did not answer in time ({error}).",
+        ),
     }
 )
 
 
-def too_large(path: Path, max_bytes: int | None, platform: str, png_max_bytes: int | None = None) -> Any:
+def too_large(
+    path: Path, max_bytes: int | None, platform: str, png_max_bytes: int | None = None
+) -> Result | None:
     """A ``rejected`` result when a media file is over the platform's limit (from
     :mod:`publisher.platforms.media_limits`), else ``None``."""
-    from publisher.platforms.base import Result
-
     try:
         size = file_size(path)
     except OSError:
@@ -260,3 +277,77 @@ def too_large(path: Path, max_bytes: int | None, platform: str, png_max_bytes: i
             ),
         )
     return None
+
+
+# -- the call skeleton --------------------------------------------------------------------------
+class Classify(Protocol):
+    """An adapter's reading of an answer: the failure it means, or ``None`` when the call succeeded.
+
+    ``body`` is the answer's JSON object (``None`` for an empty, HTML or malformed body);
+    ``creating`` says the call may have created something, so an unreadable failure is
+    ``unknown_outcome`` rather than ``transient``.
+    """
+
+    def __call__(
+        self, response: requests.Response, body: dict[str, Any] | None, *, creating: bool
+    ) -> Result | None: ...
+
+
+Answer = tuple[dict[str, Any] | None, Result | None]
+"""``(body, None)`` on success (``{}`` for an accepted empty answer), else ``(None, failure)``."""
+
+
+class ApiClient:
+    """The request → answer skeleton every adapter calls, with the adapter's ``classify``."""
+
+    def __init__(
+        self,
+        http: requests.Session,
+        classify: Classify,
+        auth: Callable[[], Mapping[str, str]],
+        *,
+        observe: Callable[[requests.Response], None] | None = None,
+    ) -> None:
+        """``auth`` gives the credential headers at each call; ``observe`` sees every response
+        (Facebook reads its usage headers there)."""
+        self.http = http
+        self.classify = classify
+        self.auth = auth
+        self.observe = observe
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        creating: bool = False,
+        headers: Mapping[str, str] | None = None,
+        timeout: Any = API_TIMEOUT,
+        **kwargs: Any,
+    ) -> requests.Response | Result:
+        """The response, or the result of a request that raised (nothing decided about the answer)."""
+        try:
+            response = self.http.request(
+                method,
+                url,
+                headers={**self.auth(), **(headers or {})},
+                timeout=timeout,
+                allow_redirects=False,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            return exception_result(exc, creating=creating)
+        if self.observe is not None:
+            self.observe(response)
+        return response
+
+    def call(self, method: str, url: str, *, creating: bool = False, **kwargs: Any) -> Answer:
+        """Send and classify: see :data:`Answer`."""
+        sent = self.send(method, url, creating=creating, **kwargs)
+        if isinstance(sent, Result):
+            return None, sent
+        body = json_body(sent)
+        failure = self.classify(sent, body, creating=creating)
+        if failure is not None:
+            return None, failure
+        return (body if body is not None else {}), None

@@ -14,11 +14,19 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 from publisher.core.models import Delivery, Platform, text_hash
 from publisher.i18n import msg, register
-from publisher.platforms.base import Adapter, Checkpoint, Credentials, Metrics, Result, no_checkpoint
+from publisher.platforms.base import (
+    Adapter,
+    AdapterOptions,
+    Checkpoint,
+    Credentials,
+    Metrics,
+    Result,
+    no_checkpoint,
+)
 
 register(
     {
@@ -37,11 +45,17 @@ class SandboxAdapter(Adapter):
     max_images = 20
     supports_video = True
 
-    def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None,
-                 account: str = "demo") -> None:
-        super().__init__(credentials, settings, http)
+    def __init__(
+        self, credentials: Credentials, settings: Any = None, http: Any = None, **kw: Unpack[AdapterOptions]
+    ) -> None:
+        super().__init__(credentials, settings, http, **kw)
         outbox = Path(getattr(settings, "outbox_dir", None) or Path("var") / "outbox")
-        self.folder = outbox / account
+        self.folder = outbox / (self.account or "demo")
+
+    @classmethod
+    def section(cls, settings: Any) -> Any:
+        """The whole settings: the outbox lives in the data directory."""
+        return settings
 
     def _stem(self, delivery: Delivery) -> str:
         return f"{delivery.due_at.strftime('%Y-%m-%d')}_{delivery.post_key}_{delivery.id}"
@@ -59,8 +73,10 @@ class SandboxAdapter(Adapter):
                 shutil.copy2(src, media_dir / src.name)
                 copied.append(f"{stem}/{src.name}")
         except OSError as exc:
-            return Result.rejected("media", msg("sandbox.missing_media", path=getattr(exc, "filename", ""),
-                                                 error=exc.strerror or exc))
+            return Result.rejected(
+                "media",
+                msg("sandbox.missing_media", path=getattr(exc, "filename", ""), error=exc.strerror or exc),
+            )
         page = self.folder / f"{stem}.html"
         record = {
             "delivery": delivery.id,
@@ -84,7 +100,9 @@ class SandboxAdapter(Adapter):
             return Result.published(stem, page.resolve().as_uri())
         return Result.absent()
 
-    def poll(self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint) -> Result:
+    def poll(
+        self, delivery: Delivery, resume_state: dict[str, Any], checkpoint: Checkpoint = no_checkpoint
+    ) -> Result:
         return self.reconcile(delivery)
 
     def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:

@@ -21,6 +21,10 @@ Refresh ahead of expiry (``ahead``), at least every ``max_age`` even when idle (
 3-month refresh window keeps rolling), and once, forced, after a call refused at authentication
 (:func:`cured_by_refresh`): that call created nothing, so the caller may make it once more.
 
+A refresher that stalls past its lease (a paused VM, a slow disk) may find the lease taken over
+by another process when its answer finally arrives: the save is fenced by the lease owner, so it
+writes nothing, and the credentials the other holder stored are used instead (the store logs it).
+
 Adapters may keep their own copy of the token (the Facebook ``Graph`` client does): callers build
 a new adapter from the credentials :func:`ensure_fresh` returns.
 """
@@ -73,7 +77,10 @@ LEASE_MARGIN = 30.0
 class LockedAccount(Protocol):
     credentials: Credentials
 
-    def save(self, credentials: Credentials) -> None: ...
+    def save(self, credentials: Credentials) -> bool:
+        """Commit the new pair while the lease is still ours; False (nothing written) when another
+        process took the lease over meanwhile (it may have saved newer credentials)."""
+        ...
 
 
 class AccountStore(Protocol):
@@ -151,7 +158,10 @@ def ensure_fresh(
             return current
         fresh = refresh_within(adapter, current, limit)
         fresh.extra.setdefault("refreshed_at", now().isoformat())
-        account.save(fresh)  # committed now: the rotated refresh token is safe on disk
+        if not account.save(fresh):  # committed now: the rotated refresh token is safe on disk
+            # we stalled past our lease and another process took it over: never overwrite what it
+            # saved; the stored credentials are the newest there are
+            fresh = store.credentials(account_id)
     # The lease is cleared and the pair committed: only now is the new access token used.
     adapter.credentials = fresh
     return fresh

@@ -16,11 +16,15 @@ Restore writes only the member names above, never through a path from the archiv
 data directory that is not empty, checks every member against the manifest, checks the key against
 the database, moves prepared-media paths to the new data directory, and puts each photo or clip
 back where the restored posts expect it unless a file is already there (an approval covers the
-path and the bytes, so approvals stay valid).
+path and the bytes, so approvals stay valid). That path comes from the archive's database, so it is
+trusted only inside a folder of this machine: the working directory ``restore`` runs in, or a
+``PUBLISHER_MEDIA_ROOTS`` folder. Any other path (outside them, through a symlink, with ``..``) is
+left alone and listed with the file the officer copies there from the schedule folder.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -134,6 +138,16 @@ register(
             "Did not overwrite {path}: another file is there (a post using it waits for approval again if it differs).",
         ),
         "restore.media_failed": ("Không đặt lại được {path}: {error}", "Could not put back {path}: {error}"),
+        "restore.media_untrusted": (
+            "Chưa đặt lại {path} (bài {keys}): chỗ đó nằm ngoài thư mục đang chạy lệnh ({cwd}) và ngoài "
+            "PUBLISHER_MEDIA_ROOTS, hoặc đi qua liên kết tượng trưng/“..”, nên không ghi gì vào đó. Hãy tự chép "
+            "tệp {name} từ thư mục lịch vào {path} (hoặc lấy từ bản sao lưu: tar -xf {archive} {member}), hoặc "
+            "chạy lại restore từ thư mục chứa thư mục lịch.",
+            "Not put back: {path} (post {keys}): it lies outside the folder this command runs in ({cwd}) and "
+            "outside PUBLISHER_MEDIA_ROOTS, or goes through a symlink or “..”, so nothing was written there. Copy "
+            "{name} from the schedule folder to {path} yourself (or take it from the backup: tar -xf {archive} "
+            "{member}), or run restore again from the folder that holds the schedule folder.",
+        ),
     }
 )
 
@@ -153,6 +167,8 @@ class RestoreReport:
     data_dir: Path
     files: int = 0
     notes: list[Msg] = field(default_factory=list)
+    #: photos and clips not put back (outside the trusted folders): the officer copies them
+    left_out: list[Path] = field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -551,6 +567,45 @@ def _move_cache_paths(store: Store, manifest: dict[str, Any]) -> None:
                 conn.execute(update(s.deliveries).where(s.deliveries.c.id == r.id).values(media=media))
 
 
+def _trusted_folders(settings: Settings) -> list[Path]:
+    """Where restore may write a photo or clip: the working directory and each PUBLISHER_MEDIA_ROOTS."""
+    out = []
+    for folder in [Path.cwd(), *settings.media_roots]:
+        real = Path(os.path.realpath(folder))
+        if real.is_dir() and real not in out:
+            out.append(real)
+    return out
+
+
+def _trusted_place(raw: str, folders: list[Path]) -> Path | None:
+    """The trusted folder ``raw`` may be written under, or ``None``.
+
+    ``raw`` must be absolute and already fully resolved (no symlink in any existing component, no
+    ``..``, ``.`` or doubled separator), lie strictly inside one of ``folders``, and name nothing yet.
+    """
+    path = Path(raw)
+    if not path.is_absolute() or os.path.realpath(raw) != raw or os.path.lexists(raw):
+        return None
+    return next((f for f in folders if path != f and path.is_relative_to(f)), None)
+
+
+def _make_parents(path: Path, folder: Path) -> None:
+    """Create the folders between ``folder`` and ``path`` one by one, never through a symlink."""
+    current = folder
+    for part in path.parent.relative_to(folder).parts:
+        current = current / part
+        try:
+            current.mkdir()
+        except FileExistsError:
+            if current.is_symlink() or not current.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(current)) from None
+
+
+def _printable(text: str) -> str:
+    """A path from an archive, safe to print: control characters shown as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _put_media_back(
     tar: tarfile.TarFile,
     store: Store,
@@ -559,31 +614,49 @@ def _put_media_back(
     report: RestoreReport,
     written: list[Path],
 ) -> None:
-    """Each photo or clip goes back to the path its post names, if nothing is there yet (``written``
-    lists the files made, so that a failed restore removes them)."""
+    """Each photo or clip goes back to the path its post names, if nothing is there yet and the path
+    lies inside a trusted folder (``written`` lists the files made, so that a failed restore removes
+    them); any other path is listed in ``report.left_out`` with what to copy there."""
     with store.db.read() as conn:
-        used = {
-            str(p)
-            for r in conn.execute(select(s.posts.c.images, s.posts.c.video)).all()
-            for p in [*(r.images or []), *([r.video] if r.video else [])]
-        }
+        used: dict[str, list[str]] = {}
+        for r in conn.execute(select(s.posts.c.key, s.posts.c.images, s.posts.c.video)).all():
+            for p in [*(r.images or []), *([r.video] if r.video else [])]:
+                used.setdefault(str(p), []).append(str(r.key))
     digests = {e["member"]: e["sha256"] for e in manifest["files"]}
+    folders = _trusted_folders(store.settings)
     for entry in manifest.get("media", []):
         raw, member = str(entry.get("path", "")), str(entry.get("member", ""))
         path = Path(raw)
-        # only a path a restored post uses, absolute and without "..": never a path the archive invents
-        if raw not in used or not path.is_absolute() or ".." in path.parts or member not in members:
+        # only a path a restored post uses: never a path the archive invents
+        if raw not in used or member not in members:
             continue
-        if path.exists():
+        if path.is_absolute() and os.path.lexists(raw):
             if not path.is_file() or _sha256(path) != digests[member]:
-                report.notes.append(msg("restore.media_kept", path=path))
+                report.notes.append(msg("restore.media_kept", path=_printable(raw)))
+            continue
+        folder = _trusted_place(raw, folders)
+        if folder is None:
+            report.left_out.append(path)
+            report.notes.append(
+                msg(
+                    "restore.media_untrusted",
+                    path=_printable(raw),
+                    keys=", ".join(sorted(set(used[raw]))),
+                    cwd=folders[0] if folders else Path.cwd(),
+                    name=_printable(path.name),
+                    archive=tar.name,
+                    member=_printable(member),
+                )
+            )
             continue
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_parents(path, folder)
             written.append(path)
             _write(tar, members[member], path, digests[member], 0o644)
         except OSError as exc:
-            written.remove(path)
+            if path in written:
+                written.remove(path)
+            report.left_out.append(path)
             report.notes.append(msg("restore.media_failed", path=path, error=exc.strerror or exc))
             continue
         report.notes.append(msg("restore.media_back", path=path))

@@ -71,6 +71,24 @@ register(
             "is lost for good: “publisher init --forget-credentials” (reconnect every account).",
         ),
         "crypto.unknown_fingerprint": ("chưa ghi", "not recorded"),
+        "crypto.not_a_key": (
+            "PUBLISHER_SECRET_KEY không phải khóa Fernet (cần đúng 44 ký tự base64 an toàn cho URL, tức 32 byte, "
+            "như tệp secret.key do “publisher init” tạo): có lẽ khóa bị gõ hoặc chép sai. Không lệnh nào chạy với "
+            "khóa này. Đặt lại đúng khóa cũ (chép nguyên văn từ bản sao lưu), hoặc bỏ PUBLISHER_SECRET_KEY để dùng "
+            "tệp {path}.",
+            "PUBLISHER_SECRET_KEY is not a Fernet key (exactly 44 URL-safe base64 characters, i.e. 32 bytes, like "
+            "the secret.key file “publisher init” makes): it was probably mistyped or cut when copied. Nothing runs "
+            "with it. Set the old key exactly as it is in your backup, or unset PUBLISHER_SECRET_KEY to use the "
+            "file {path}.",
+        ),
+        "crypto.not_a_key_file": (
+            "Tệp khóa {path} không chứa khóa Fernet (cần đúng 44 ký tự base64 an toàn cho URL, tức 32 byte): có lẽ "
+            "tệp bị sửa hoặc chép hỏng. Không lệnh nào chạy với khóa này. Chép lại tệp secret.key từ bản sao lưu "
+            "vào {path} (chmod 600), hoặc đặt PUBLISHER_SECRET_KEY bằng khóa cũ.",
+            "The key file {path} does not hold a Fernet key (exactly 44 URL-safe base64 characters, i.e. 32 "
+            "bytes): it was probably edited or damaged when copied. Nothing runs with it. Copy secret.key from your "
+            "backup to {path} (chmod 600), or set PUBLISHER_SECRET_KEY to the old key.",
+        ),
         "crypto.key_created": (
             "Đã tạo khóa mã hóa {path} (quyền 0600). Hãy sao lưu nó cùng cơ sở dữ liệu: publisher backup TỆP.tar",
             "Created the encryption key {path} (mode 0600). Back it up with the database: publisher backup FILE.tar",
@@ -109,14 +127,29 @@ def _short(fingerprint: str | None) -> str:
 
 
 def load_key(settings: Settings) -> tuple[bytes | None, str]:
-    """The key (``None`` when there is none) and where it came from, for messages."""
-    if settings.secret_key is not None:
-        value = settings.secret_key.get_secret_value().strip().encode()
-        return value or None, ENV_KEY
+    """The key (``None`` when there is none) and where it came from, for messages.
+
+    An empty or blank ``PUBLISHER_SECRET_KEY`` is no key (the key file is used). A value that is
+    not a Fernet key (32 URL-safe base64 bytes) raises :class:`KeyMismatch` naming where it came
+    from, before anything can use it: a mistyped key never becomes a database's key.
+    """
+    value = settings.secret_key.get_secret_value().strip() if settings.secret_key is not None else ""
     path = settings.key_file
-    if path.exists():
-        return path.read_bytes().strip() or None, str(path)
-    return None, str(path)
+    if value:
+        key, source = value.encode(), ENV_KEY
+    elif path.exists():
+        key, source = path.read_bytes().strip(), str(path)
+    else:
+        return None, str(path)
+    if not key:
+        return None, source
+    try:
+        Fernet(key)
+    except ValueError:  # binascii.Error is a ValueError too
+        raise KeyMismatch(
+            msg("crypto.not_a_key" if source == ENV_KEY else "crypto.not_a_key_file", path=path)
+        ) from None
+    return key, source
 
 
 def create_key_file(path: Path) -> None:
@@ -188,7 +221,10 @@ def settle_key(
 ) -> KeyReport:
     """Make sure the key at hand is the database's key, and record its fingerprint.
 
-    Without ``create`` (every command but ``publisher init``) a missing or different key is refused.
+    Without ``create`` (every command but ``publisher init``) a missing or different key is refused,
+    and nothing is written: a database that has no fingerprint yet (made before it existed) is
+    checked against its sealed credentials and gets its fingerprint from ``publisher init`` only, so
+    that a key given once to another command by mistake never becomes the database's key.
     With ``create`` a key is made only for a database that has none yet; ``forget`` (the key is lost for
     good) makes a new key and erases the credentials sealed with the old one.
     """
@@ -199,6 +235,18 @@ def settle_key(
         raise KeyMismatch(msg("crypto.key_missing", path=path))
     if key is not None and recorded_fingerprint(db) == key_fingerprint(key):
         return report  # the usual case: a read, no write lock taken
+    if not create:
+        assert key is not None
+        with db.read() as conn:
+            row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == FINGERPRINT_KEY)).scalar()
+            want = str(row["sha256"]) if isinstance(row, dict) and row.get("sha256") else None
+            tokens = _sealed(conn)
+        have = key_fingerprint(key)
+        if (have != want) if want is not None else not _opens_any(tokens, key):
+            raise KeyMismatch(
+                msg("crypto.mismatch", source=source, have=_short(have), want=_short(want), path=path)
+            )
+        return report
     with db.write() as conn:
         row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == FINGERPRINT_KEY)).scalar()
         want = str(row["sha256"]) if isinstance(row, dict) and row.get("sha256") else None

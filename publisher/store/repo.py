@@ -8,6 +8,7 @@ same delivery.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, or_, select, updat
 
 from publisher.core.approval import TrailEntry, snapshot
 from publisher.core.models import Delivery, PostSpec, Target
+from publisher.core.people import REQUIRE_APPROVAL, Policy
 from publisher.core.states import CANCEL_BY_REQUEST, IN_FLIGHT, NOT_STARTED, PAUSABLE, State, check_transition
 from publisher.errors import ApprovalRefused, NotFound, PublisherError, UserError
 from publisher.i18n import Msg, msg, register
@@ -31,6 +33,8 @@ from publisher.settings import Settings
 from publisher.store import schema as s
 from publisher.store.crypto import Vault, recorded_fingerprint
 from publisher.store.db import Database
+
+log = logging.getLogger("publisher.store")
 
 register(
     {
@@ -77,6 +81,12 @@ register(
             "Tài khoản {target} còn {n} lượt đăng chưa xong; hủy chúng trước (publisher cancel).",
             "Account {target} still has {n} unfinished deliveries; cancel them first (publisher cancel).",
         ),
+        "store.retry_draft": (
+            "Không đăng lại: bài {keys} đang là bản nháp (draft: true trong tệp lịch). Muốn đăng thì bỏ "
+            "dòng draft, xếp lịch lại (publisher queue) rồi nhờ người duyệt duyệt.",
+            "Not retried: {keys} is a draft (draft: true in its schedule). To publish it, remove the draft "
+            "line, queue it again (publisher queue) and have it approved.",
+        ),
         "store.bad_ref": (
             "“{ref}” không hợp lệ: dùng mã bài, mã bài:nền-tảng/tài-khoản, hoặc số lượt đăng.",
             "“{ref}” is not valid: use a post id, post-id:platform/account, or a delivery number.",
@@ -85,6 +95,8 @@ register(
 )
 
 PAUSE_KEY = "pause"
+#: ``meta`` rows of the office policies, ``policy.<name>``: {"value", "by", "at", "source"}
+POLICY_PREFIX = "policy."
 MAX_ID = 2**31 - 1  # the largest id an Integer primary key holds on PostgreSQL
 
 
@@ -187,6 +199,7 @@ class ReconnectReport:
     created: bool = False
     released: list[dict[str, Any]] = field(default_factory=list)  # back in the queue, due now
     missed: list[dict[str, Any]] = field(default_factory=list)  # their grace window had closed
+    kept_refresh_token: bool = False  # no new refresh token was given: the stored one still serves
 
 
 #: how long a token-refresh lease lasts unless told (its holder's HTTP deadline must be shorter)
@@ -201,7 +214,10 @@ class AccountTx:
     """The credentials of one account while this process holds its refresh lease.
 
     ``save`` commits at once, in its own short transaction: a rotated refresh token is on disk
-    before anything else happens (Zalo's old one is dead by then).
+    before anything else happens (Zalo's old one is dead by then). The write is fenced by the
+    lease: it happens only while ``refresh_lease_owner`` is still this holder. A holder that
+    stalled past its lease, after which another process took the lease over (and may have saved
+    newer tokens), writes nothing and gets False: it must read the stored credentials again.
     """
 
     def __init__(self, store: Store, account_id: int, credentials: Credentials, owner: str) -> None:
@@ -210,10 +226,19 @@ class AccountTx:
         self.credentials = credentials
         self.owner = owner
 
-    def save(self, creds: Credentials) -> None:
+    def save(self, creds: Credentials) -> bool:
+        """Commit ``creds`` if this process still holds the lease; False (nothing written) if not."""
         with self._store.db.write() as conn:
-            self._store._write_credentials(conn, self.account_id, creds)
+            saved = self._store._write_credentials(conn, self.account_id, creds, lease_owner=self.owner)
+        if not saved:
+            log.warning(
+                "refresh lease of account %s was taken over by another process: the credentials it "
+                "obtained were not saved, the stored ones are used",
+                self.account_id,
+            )
+            return False
         self.credentials = creds
+        return True
 
 
 def media_digest(path: Path) -> str:
@@ -346,10 +371,17 @@ class Store:
             self.audit(conn, actor, "account_added", target=str(target))
             return account_id
 
-    def _write_credentials(self, conn: Connection, account_id: int, creds: Credentials) -> None:
-        conn.execute(
+    def _write_credentials(
+        self, conn: Connection, account_id: int, creds: Credentials, *, lease_owner: str | None = None
+    ) -> bool:
+        """Seal and write ``creds``; with ``lease_owner``, only while that holder has the refresh
+        lease (one conditional UPDATE: no other process can take the lease in between)."""
+        where = [s.accounts.c.id == account_id]
+        if lease_owner is not None:
+            where.append(s.accounts.c.refresh_lease_owner == lease_owner)
+        res = conn.execute(
             update(s.accounts)
-            .where(s.accounts.c.id == account_id)
+            .where(*where)
             .values(
                 credentials=self.vault.seal(creds.to_dict()),
                 remote_id=creds.remote_account_id,
@@ -359,6 +391,7 @@ class Store:
                 updated_at=utcnow(),
             )
         )
+        return bool(res.rowcount)
 
     def save_credentials(self, account_id: int, creds: Credentials, actor: str = "system") -> None:
         with self.db.write() as conn:
@@ -472,7 +505,12 @@ class Store:
         if not creds.remote_account_id and row.remote_id:  # a reconnection keeps the Page/OA/channel id
             creds = replace(creds, remote_account_id=row.remote_id)
         report = ReconnectReport(int(row.id))
-        with self.account_lock(report.account_id), self.db.write() as conn:
+        with self.account_lock(report.account_id) as held, self.db.write() as conn:
+            if not creds.refresh_token and held.credentials.refresh_token:
+                # a new access token alone (`accounts update --token-stdin`) never throws away the
+                # refresh token that renews it
+                creds = replace(creds, refresh_token=held.credentials.refresh_token)
+                report.kept_refresh_token = True
             now = now or utcnow()
             self._write_credentials(conn, report.account_id, creds)
             conn.execute(
@@ -662,6 +700,12 @@ class Store:
             out[tgt] = int(row.id)
         return out
 
+    @staticmethod
+    def policy_in(conn: Connection, policy: Policy) -> bool:
+        """The stored value of an office policy (its default when never set), read in ``conn``."""
+        key = POLICY_PREFIX + policy.name
+        return policy.value_of(conn.execute(select(s.meta.c.value).where(s.meta.c.key == key)).scalar())
+
     def queue(self, specs: Sequence[PostSpec], actor: str, source_files: Sequence[str] = ()) -> QueueReport:
         """Load posts idempotently, all or nothing (one transaction).
 
@@ -674,9 +718,9 @@ class Store:
         """
         report = QueueReport()
         now = utcnow()
-        require = self.settings.require_approval
         hashes = {spec.key: spec_hash(spec) for spec in specs}
         with self.db.write() as conn:
+            require = self.policy_in(conn, REQUIRE_APPROVAL)  # the office's rule, not this process's
             paused = self.pause_info(conn) is not None
             for spec in specs:
                 grace = spec.grace_hours if spec.grace_hours is not None else self.settings.grace_hours
@@ -1066,6 +1110,10 @@ class Store:
         now = now or utcnow()
         with self.db.read() as conn:
             found = [r for ref in refs for r in self.resolve(conn, ref)]
+            drafts = sorted({str(r.key) for r in found if r.draft})
+            if drafts:  # held back on purpose: only removing `draft` (and approving) sends it
+                raise UserError(msg("store.retry_draft", keys=", ".join(drafts)))
+            require = self.policy_in(conn, REQUIRE_APPROVAL)
             status = {
                 int(a.id): a.status
                 for a in conn.execute(
@@ -1077,13 +1125,14 @@ class Store:
         sends: dict[Target, int] = {}
         for r in found:
             usable = status.get(int(r.account_id)) not in ("needs_reauth", "disabled")
-            approved = (not self.settings.require_approval) or r.approved_hash == r.content_hash
+            approved = (not require) or r.approved_hash == r.content_hash
             if State(r.state) in RETRYABLE and usable and approved:
                 target = Target.parse(f"{r.platform}/{r.name}")
                 sends[target] = sends.get(target, 0) + 1
         # the limiter keeps its own storage (Redis, or its table): asked outside our transaction
         holds = {target: release(target, n) for target, n in sends.items()} if release else {}
         with self.db.write() as conn:
+            require = self.policy_in(conn, REQUIRE_APPROVAL)
             for ref in refs:
                 for r in self.resolve(conn, ref):
                     st = State(r.state)
@@ -1091,6 +1140,9 @@ class Store:
                     account = f"{r.platform}/{r.name}"
                     if st not in RETRYABLE:
                         report.skipped.append((label, st.value))
+                        continue
+                    if r.draft:  # made a draft since the check above
+                        report.skipped.append((label, State.DRAFT.value))
                         continue
                     acct = conn.execute(
                         select(s.accounts.c.status, s.accounts.c.remote_id).where(
@@ -1103,7 +1155,7 @@ class Store:
                     if acct.status == "disabled":
                         report.disabled.append((label, account))
                         continue
-                    approved = (not self.settings.require_approval) or (r.approved_hash == r.content_hash)
+                    approved = (not require) or (r.approved_hash == r.content_hash)
                     hold = holds.get(Target.parse(account), 0.0)
                     go = now + timedelta(seconds=hold)
                     if st in (State.FAILED, State.MISSED, State.CANCELLED):

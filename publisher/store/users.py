@@ -14,9 +14,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from publisher.core.people import Policy, PolicyValue, Role, User, name_key
 from publisher.store import schema as s
 from publisher.store.db import Database
-from publisher.store.repo import Store, utcnow
-
-POLICY_PREFIX = "policy."
+from publisher.store.repo import POLICY_PREFIX, Store, utcnow
 
 
 def _user(row: Row[Any]) -> User:
@@ -139,7 +137,7 @@ class Users:
         at = stored.get("at")
         return PolicyValue(
             policy,
-            bool(stored["value"]),
+            policy.value_of(stored),
             stored.get("by"),
             datetime.fromisoformat(at) if at else None,
             stored.get("source"),

@@ -1,16 +1,13 @@
-"""``accounts connect``/``check`` and ``publish --dry-run`` through the CLI, platforms faked at HTTP."""
+"""``publisher accounts add|list|remove|connect|update`` (:mod:`publisher.cli.accounts`), platforms faked at HTTP."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shlex
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 import responses
@@ -18,17 +15,10 @@ from sqlalchemy import select, update
 
 from publisher import alerts
 from publisher.core.models import PostSpec, Target
-from publisher.settings import Settings
 from publisher.store import Store
 from publisher.store import schema as s
 from publisher.store.claims import claim_due
-from tests.cli.conftest import Cli
-
-PAYLOADS = Path(__file__).resolve().parents[1] / "platforms" / "payloads"
-
-
-def payload(platform: str, name: str) -> dict:
-    return json.loads((PAYLOADS / platform / f"{name}.json").read_text(encoding="utf-8"))
+from tests.cli.conftest import APPS, GOOGLE_TOKEN, GRAPH, ZALO_TOKEN, Cli, payload
 
 
 @responses.activate
@@ -91,64 +81,10 @@ def test_connect_facebook_page_and_check_token(run: Cli) -> None:
     assert "FB-APP-SECRET" not in c.output
 
 
-def test_publish_dry_run_prints_masked_requests(run: Cli, tmp_path: Path) -> None:
-    run("init")
-    run(
-        "accounts",
-        "add",
-        "facebook/ubnd-hanh-dich",
-        "--token-stdin",
-        "--remote-id",
-        "1647395831",
-        input="PAGE-TOKEN-SECRET\n",
-    )
-    when = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=3)).strftime("%Y-%m-%d 07:00")
-    path = tmp_path / "lich.yaml"
-    path.write_text(
-        f"""posts:
-  - id: bai-fb
-    at: {when}
-    title: Chào mừng Quốc khánh
-    text: Chào mừng 81 năm Quốc khánh.
-    targets: [facebook/ubnd-hanh-dich]
-""",
-        encoding="utf-8",
-    )
-    assert run("queue", str(path)).exit_code == 0
-    r = run("publish", "bai-fb", "--dry-run", "--json")
-    assert r.exit_code == 0, r.output
-    out = json.loads(r.output)
-    reqs = out[0]["requests"]
-    assert reqs and all("PAGE-TOKEN-SECRET" not in json.dumps(q) for q in reqs)
-    assert any(q["method"] == "POST" and "/1647395831/" in q["url"] for q in reqs)
-    assert "Chào mừng 81 năm Quốc khánh." in json.dumps(reqs, ensure_ascii=False)
-    assert run("publish", "bai-fb").exit_code == 2
-
-
 # -- re-authorisation: the alert's command, run; what waited goes out by itself ------------------
 
 #: a command the officer is told to run, as the alert quotes it
 COMMAND = re.compile(r"“(publisher accounts (?:connect|update) [^”]+)”")
-GRAPH = "https://graph.facebook.com/v25.0"
-ZALO_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
-GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
-APPS = {
-    "PUBLISHER_FACEBOOK__APP_ID": "1234567890",
-    "PUBLISHER_FACEBOOK__APP_SECRET": "FB-APP-SECRET",
-    "PUBLISHER_ZALO__APP_ID": "app-1",
-    "PUBLISHER_ZALO__APP_SECRET": "ZALO-APP-SECRET",
-    "PUBLISHER_YOUTUBE__CLIENT_ID": "client-1.apps.googleusercontent.com",
-    "PUBLISHER_YOUTUBE__CLIENT_SECRET": "GOOGLE-SECRET",
-}
-
-
-@pytest.fixture
-def office(run: Cli) -> Iterator[Store]:
-    """The store behind the CLI's data directory, for setting up and reading back."""
-    run("init")
-    st = Store(Settings(_env_file=None, data_dir=run.data, user="can-bo"))
-    yield st
-    st.db.dispose()
 
 
 def waiting_for_reauth(run: Cli, st: Store, target: str, remote_id: str | None) -> tuple[int, int]:
@@ -371,130 +307,141 @@ def test_connect_facebook_during_a_rate_limit_says_so_and_when(
     assert f"rate-limiting calls (code {code})" in en.output and f"in about {minutes} minutes" in en.output
 
 
-def check_setup(run: Cli) -> None:
-    run("init")
-    for args, typed in (
-        (("facebook/ubnd-hanh-dich", "--remote-id", "1647395831"), "PAGE-TOKEN-HANH-DICH\n"),
-        (("youtube/xa-tv", "--refresh-token-stdin"), "ya29.OLD\n1//YT-REFRESH\n"),
-        (
-            ("zalo/ubnd-hanh-dich", "--refresh-token-stdin", "--remote-id", "579745863508352884"),
-            "ZALO-ACCESS-1\nZALO-REFRESH-1\n",
-        ),
-    ):
-        assert run("accounts", "add", args[0], "--token-stdin", *args[1:], input=typed).exit_code == 0
-
-
-def calls_to(url: str) -> list[Any]:
-    return [c for c in responses.calls if c.request.url.split("?")[0] == url]
-
-
 @responses.activate
-def test_check_asks_every_platform_and_says_what_expires_when(run: Cli) -> None:
-    check_setup(run)
-    responses.get(f"{GRAPH}/debug_token", json=payload("facebook", "debug_token"))
-    responses.post(GOOGLE_TOKEN, json=payload("youtube", "token_refreshed"))
-    channels = responses.get(
-        "https://www.googleapis.com/youtube/v3/channels",
+def test_account_token_is_read_from_stdin_and_never_printed(
+    run: Cli, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tokens go in through stdin only; no output, log line or byte of the data directory (the
+    SQLite file and its journal included) ever holds one in clear text."""
+    caplog.set_level(logging.DEBUG)
+    env = {
+        "PUBLISHER_LOG_LEVEL": "DEBUG",
+        "PUBLISHER_FACEBOOK__APP_ID": "1234567890",
+        "PUBLISHER_FACEBOOK__APP_SECRET": "FB-APP-SECRET-0451",
+        "PUBLISHER_YOUTUBE__CLIENT_ID": "client-1",
+        "PUBLISHER_YOUTUBE__CLIENT_SECRET": "GOOGLE-SECRET-0452",
+    }
+    page, yt_access, yt_refresh = "EAAB-secret-token-value-xyz", "ya29.SECRET-ACCESS-1", "1//SECRET-REFRESH-1"
+    new_access, new_refresh, refreshed = "ya29.SECRET-ACCESS-2", "1//SECRET-REFRESH-2", "ya29.SECRET-ACCESS-3"
+    secrets = [
+        page,
+        yt_access,
+        yt_refresh,
+        new_access,
+        new_refresh,
+        refreshed,
+        "FB-APP-SECRET-0451",
+        "GOOGLE-SECRET-0452",
+    ]
+    responses.get(
+        "https://graph.facebook.com/v25.0/debug_token",
         json={
-            "kind": "youtube#channelListResponse",
-            "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
-            "items": [{"kind": "youtube#channel", "id": "UCxa", "snippet": {"title": "Xã Hạnh Dịch TV"}}],
+            "data": {
+                "app_id": "1234567890",
+                "type": "PAGE",
+                "is_valid": True,
+                "expires_at": 0,
+                "data_access_expires_at": 1800842400,
+                "scopes": ["pages_show_list", "pages_manage_posts"],
+            }
         },
     )
-    responses.post(ZALO_TOKEN, json=payload("zalo", "refresh_ok"))
-    getoa = responses.get("https://openapi.zalo.me/v2.0/oa/getoa", json=payload("zalo", "getoa"))
-
-    r = run("accounts", "check", **APPS)
-
-    assert r.exit_code == 0, r.output
-    out = r.output
-    # one cheap authenticated call each, with the (refreshed) token of that account
-    assert channels.call_count == 1 and getoa.call_count == 1
-    assert channels.calls[0].request.headers["Authorization"] == "Bearer ya29.NEW-ACCESS"
-    assert parse_qs(urlsplit(channels.calls[0].request.url).query) == {"part": ["snippet"], "mine": ["true"]}
-    assert getoa.calls[0].request.headers["access_token"] == "ZALO-ACCESS-2"
-    assert parse_qs(urlsplit(calls_to(f"{GRAPH}/debug_token")[0].request.url).query)["input_token"] == [
-        "PAGE-TOKEN-HANH-DICH"
-    ]
-    assert "never expires days left" not in out and "không hết hạn ngày" not in out
-    fb, yt, zl = (block(out, t) for t in ("facebook/ubnd-hanh-dich", "youtube/xa-tv", "zalo/ubnd-hanh-dich"))
-    assert "hợp lệ" in fb and "không bao giờ hết hạn" in fb
-    assert "Thiếu quyền: pages_read_engagement, read_insights." in fb
-    assert "Quyền đọc dữ liệu" in fb  # data_access_expires_at: 90 days from the admin's last use
-    assert "“Xã Hạnh Dịch TV”" in yt and "tự gia hạn" in yt and "6 tháng" in yt and "Testing" in yt
-    assert "“UBND xã Hạnh Dịch”" in zl and "Refresh token: hết hạn lúc" in zl and "tự gia hạn" in zl
-    for text in (fb, yt, zl):
-        assert "KHÔNG hợp lệ" not in text
-    assert "ya29" not in out and "ZALO-ACCESS" not in out and "PAGE-TOKEN" not in out
-
-    as_json = json.loads(run("accounts", "check", "--json", **APPS).output)
-    by_target = {i["target"]: i for i in as_json}
-    assert by_target["facebook/ubnd-hanh-dich"]["access"] == "valid"
-    assert by_target["facebook/ubnd-hanh-dich"]["access_never_expires"] is True
-    assert by_target["youtube/xa-tv"]["renews_itself"] is True and by_target["youtube/xa-tv"]["name"]
-    assert by_target["zalo/ubnd-hanh-dich"]["refresh_expires_at"]
-    assert by_target["sandbox/demo"]["access"] == "not_checked"
-
-    en = run("accounts", "check", "zalo/ubnd-hanh-dich", PUBLISHER_LANGUAGE="en", **APPS).output
-    assert "access is valid" in en and "Refresh token: expires at" in en and "renews itself" in en
-
-
-def block(output: str, target: str) -> str:
-    """The lines ``accounts check`` printed for one account."""
-    lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
-    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines))
-    return "\n".join(lines[start:end])
-
-
-@responses.activate
-def test_check_reports_a_refused_token_and_how_to_reconnect(run: Cli) -> None:
-    check_setup(run)
-    responses.post(GOOGLE_TOKEN, json=payload("youtube", "invalid_grant"), status=400)
-    responses.post(ZALO_TOKEN, json=payload("zalo", "refresh_ok"))
-    responses.get("https://openapi.zalo.me/v2.0/oa/getoa", json=payload("zalo", "error_token"))
-    rate = {"error": {"message": "(#32) Page request limit reached", "type": "OAuthException", "code": 32}}
-    responses.get(f"{GRAPH}/debug_token", json=rate, status=400)
-
-    r = run("accounts", "check", **APPS)
-
-    assert r.exit_code == 1, r.output  # some account cannot publish
-    yt, zl, fb = (
-        block(r.output, t) for t in ("youtube/xa-tv", "zalo/ubnd-hanh-dich", "facebook/ubnd-hanh-dich")
+    responses.post(
+        "https://oauth2.googleapis.com/token",
+        json={"access_token": refreshed, "expires_in": 3599, "token_type": "Bearer"},
     )
-    assert "KHÔNG hợp lệ" in yt and "invalid_grant" in yt
-    assert "“publisher accounts connect youtube xa-tv”" in yt
-    assert "KHÔNG hợp lệ" in zl and "-216" in zl
-    assert "chưa kiểm tra được" in fb and "giới hạn số lần gọi (mã 32)" in fb
-
-
-@responses.activate
-def test_check_renews_a_refused_token_once_before_calling_it_invalid(run: Cli, office: Store) -> None:
-    from publisher.platforms.base import Credentials
-
-    now = datetime.now(UTC)
-    office.add_account(
-        Target.parse("zalo/xa"),
-        "can-bo",
-        credentials=Credentials(
-            access_token="ZALO-ACCESS-1",
-            refresh_token="ZALO-REFRESH-1",
-            expires_at=now + timedelta(hours=20),
-            extra={"refreshed_at": now.isoformat()},
-        ),
+    responses.get(
+        "https://www.googleapis.com/youtube/v3/channels",
+        json={"items": [{"id": "UCxa", "snippet": {"title": "Xã TV"}}]},
     )
-    getoa = "https://openapi.zalo.me/v2.0/oa/getoa"
-    responses.get(getoa, json=payload("zalo", "error_token"))  # the stored token was revoked
-    responses.get(getoa, json=payload("zalo", "getoa"))
-    refresh = responses.post(ZALO_TOKEN, json=payload("zalo", "refresh_ok"))
+    results = [run("init")]
+    results.append(
+        run(
+            "accounts",
+            "add",
+            "facebook/ubnd-hanh-dich",
+            "--token-stdin",
+            "--remote-id",
+            "1234",
+            input=page + "\n",
+            **env,
+        )
+    )
+    results.append(
+        run(
+            "accounts",
+            "add",
+            "youtube/xa-tv",
+            "--token-stdin",
+            "--refresh-token-stdin",
+            input=f"{yt_access}\n{yt_refresh}\n",
+            **env,
+        )
+    )
+    results.append(
+        run(
+            "accounts",
+            "update",
+            "youtube/xa-tv",
+            "--token-stdin",
+            "--refresh-token-stdin",
+            input=f"{new_access} {new_refresh}\n",
+            **env,
+        )
+    )  # refused: both on one line
+    assert results[-1].exit_code == 2
+    results.append(
+        run(
+            "accounts",
+            "update",
+            "youtube/xa-tv",
+            "--token-stdin",
+            "--refresh-token-stdin",
+            input=f"{new_access}\n{new_refresh}\n",
+            **env,
+        )
+    )
+    for args in (("list",), ("list", "--json"), ("check",), ("check", "--json")):
+        results.append(run("accounts", *args, **env))
+    results.append(run("status", "--json", **env))
+    assert all(r.exit_code == 0 for i, r in enumerate(results) if i != 3), [r.output for r in results]
 
-    r = run("accounts", "check", "zalo/xa", **APPS)
+    listing = json.loads(run("accounts", "list", "--json").output)
+    assert {a["target"]: a["remote_id"] for a in listing}["facebook/ubnd-hanh-dich"] == "1234"
+    for r in results:
+        for secret in secrets:
+            assert secret not in r.stdout and secret not in r.stderr, (secret, r.output)
+    for record in caplog.records:
+        for secret in secrets:
+            assert secret not in record.getMessage()
+    files = [p for p in run.data.rglob("*") if p.is_file()]
+    assert run.data / "publisher.sqlite" in files
+    for path in files:
+        raw = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in raw, (secret, path)
+    # and what is stored still works: the update's refresh token renews it, the renewed token is used
+    google = [c.request for c in responses.calls if c.request.url.startswith("https://oauth2")]
+    channels = [c.request for c in responses.calls if "/youtube/v3/channels" in c.request.url]
+    assert google and all(parse_qs(q.body)["refresh_token"] == [new_refresh] for q in google)
+    assert len(channels) == 2 and all(q.headers["Authorization"] == f"Bearer {refreshed}" for q in channels)
 
-    assert r.exit_code == 0, r.output
-    assert "quyền truy cập hợp lệ" in r.output
-    assert refresh.call_count == 1  # one renewal of the single-use token, committed before use
-    assert [c.request.headers["access_token"] for c in responses.calls if c.request.url == getoa] == [
-        "ZALO-ACCESS-1",
-        "ZALO-ACCESS-2",
-    ]
-    assert office.credentials(office.account("zalo/xa").id).refresh_token == "ZALO-REFRESH-2"
+
+def test_an_access_token_alone_keeps_the_stored_refresh_token(run: Cli, office: Store) -> None:
+    added = run(
+        "accounts", "add", "youtube/xa-tv", "--token-stdin", "--refresh-token-stdin", input="OLD-A\n1//R\n"
+    )
+    assert added.exit_code == 0, added.output
+    account_id = office.account("youtube/xa-tv").id
+    ok = run("accounts", "update", "youtube/xa-tv", "--token-stdin", input="NEW-A\n")
+    assert ok.exit_code == 0, ok.output
+    creds = office.credentials(account_id)
+    assert (creds.access_token, creds.refresh_token) == ("NEW-A", "1//R")  # renewals go on
+    assert "refresh token" not in ok.output.lower()  # no warning that it will stop working
+
+
+def test_connect_zalo_without_the_app_settings_says_which_to_set(run: Cli) -> None:
+    run("init")
+    r = run("accounts", "connect", "zalo", "oa-xa", "--oa-id", "5797", input="CODE\n")
+    assert r.exit_code != 0, r.output
+    assert "PUBLISHER_ZALO__APP_ID" in r.output and "oauth.zaloapp.com" not in r.output

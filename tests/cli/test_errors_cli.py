@@ -70,6 +70,8 @@ def test_an_unexpected_error_is_one_line_exit_1_and_a_logged_traceback(tmp_path:
         ("PUBLISHER_REQUIRE_APPROVAL", "có", ("PUBLISHER_REQUIRE_APPROVAL=có", "true", "false")),
         ("PUBLISHER_TIMEZONE", "Asia/Ha_Noi", ("PUBLISHER_TIMEZONE=Asia/Ha_Noi", "Asia/Ho_Chi_Minh")),
         ("PUBLISHER_FACEBOOK__POSTS_PER_MINUTE", "x", ("PUBLISHER_FACEBOOK__POSTS_PER_MINUTE=x",)),
+        # the audit trail's actor column holds 100 characters on both databases
+        ("PUBLISHER_USER", "a" * 140, ("PUBLISHER_USER=", "tối đa 100 ký tự")),
     ],
 )
 def test_an_invalid_setting_names_the_variable_and_what_it_takes(

@@ -15,7 +15,7 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,7 +75,18 @@ def _add_token(run: Cli, **env: str) -> None:
 # -- only init makes a key ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [("list",), ("status",), ("accounts", "list"), ("show", "1")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("status",),
+        ("accounts", "list"),
+        ("show", "1"),
+        ("log",),
+        ("report", "weekly"),
+        ("collect",),
+    ],
+)
 def test_no_command_but_init_creates_the_data_dir_or_a_key(run: Cli, args: tuple[str, ...]) -> None:
     r = run(*args)
     assert r.exit_code == 2, r.output
@@ -176,7 +187,16 @@ def test_another_key_is_refused_by_every_command(run: Cli) -> None:
     other = Fernet.generate_key()
     key.write_bytes(other)
     before = _sealed_column(run.data / "publisher.sqlite")
-    for args in (("list",), ("status",), ("accounts", "list"), ("init",), ("backup", "b.tar")):
+    commands = (
+        ("list",),
+        ("status",),
+        ("accounts", "list"),
+        ("init",),
+        ("backup", "b.tar"),
+        ("log",),
+        ("collect",),
+    )
+    for args in commands + (("report", "weekly"),):
         r = run(*args)
         assert r.exit_code == 2, (args, r.output)
         assert key_fingerprint(right)[:12] in r.output and key_fingerprint(other)[:12] in r.output
@@ -195,7 +215,8 @@ def test_another_key_is_refused_by_every_command(run: Cli) -> None:
 
 
 def test_a_database_without_a_fingerprint_gets_one_from_a_key_that_opens_it(run: Cli) -> None:
-    """Databases made before the fingerprint existed: the key that opens their credentials is recorded."""
+    """Databases made before the fingerprint existed: a key that does not open their credentials is
+    refused; the one that does is used, and ``publisher init`` (only) records it."""
     assert run("init").exit_code == 0
     _add_token(run)
     db_file = run.data / "publisher.sqlite"
@@ -215,6 +236,8 @@ def test_a_database_without_a_fingerprint_gets_one_from_a_key_that_opens_it(run:
     key.write_bytes(right)
     forget_fingerprint()
     assert run("list").exit_code == 0
+    assert _fingerprint_of(db_file) is None
+    assert run("init").exit_code == 0
     conn = sqlite3.connect(db_file)
     (value,) = conn.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
     conn.close()
@@ -512,3 +535,167 @@ def test_backup_to_a_folder_that_does_not_exist_is_a_message(run: Cli, tmp_path:
     assert r.exit_code == 2, r.output
     assert str(tmp_path / "khong-co" / "b.tar") in r.output
     assert not (tmp_path / "khong-co").exists()
+
+
+# -- restore puts media back only inside a trusted folder of this machine -------------------------
+
+
+def _repoint_media(good: Path, bad: Path, paths: list[str]) -> None:
+    """A copy of a real backup whose post names ``paths`` for its photos, each carried in the archive
+    (what a crafted archive does to make restore write wherever it likes)."""
+    with tarfile.open(good) as src:
+        blobs = {i.name: src.extractfile(i).read() for i in src.getmembers()}  # type: ignore[union-attr]
+    manifest = json.loads(blobs.pop("manifest.json"))
+    work = bad.with_suffix(".d")
+    work.mkdir()
+    db_file = work / "publisher.sqlite"
+    db_file.write_bytes(blobs["publisher.sqlite"])
+    conn = sqlite3.connect(db_file)
+    with conn:
+        conn.execute("UPDATE posts SET images = ?", (json.dumps(paths),))
+    conn.close()
+    blobs["publisher.sqlite"] = db_file.read_bytes()
+    payload = b"#!/bin/sh\necho owned\n"
+    for old in [m["member"] for m in manifest["media"]]:
+        del blobs[old]
+    manifest["media"] = []
+    for n, path in enumerate(paths):
+        member = f"media/{n}/{PurePosixPath(path).name}"
+        blobs[member] = payload
+        manifest["media"].append({"member": member, "path": path})
+    manifest["files"] = [
+        {"member": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in blobs.items()
+    ]
+    with tarfile.open(bad, "w", format=tarfile.PAX_FORMAT) as out:
+        for name, data in [*blobs.items(), ("manifest.json", json.dumps(manifest).encode())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+
+
+def test_restore_writes_no_file_outside_the_trusted_folders(
+    run: Cli, tmp_path: Path, office: tuple[Path, Path]
+) -> None:
+    good = tmp_path / "good.tar"
+    assert run("backup", str(good)).exit_code == 0
+    outside = tmp_path.parent / f"ngoai-{uuid.uuid4().hex[:8]}"  # not under the working directory
+    outside.mkdir()
+    (tmp_path / "loi-tat").symlink_to(outside, target_is_directory=True)
+    hostile = [
+        str(outside / "dir" / "evil.sh"),  # outside, in a folder that does not exist
+        str(outside / "evil.sh"),  # outside, in a folder that exists
+        str(tmp_path / "loi-tat" / "evil.sh"),  # inside on paper, outside through a symlink
+        f"{tmp_path}/lich/../../{outside.name}/dotdot.sh",  # ".." walks out
+    ]
+    bad = tmp_path / "bad.tar"
+    _repoint_media(good, bad, hostile)
+    r = run("restore", str(bad), PUBLISHER_DATA_DIR=str(tmp_path / "moi"))
+    assert r.exit_code == 3, r.output  # restored, but files wait for the officer
+    assert sorted(p.name for p in outside.rglob("*")) == []
+    assert not (tmp_path / "dir").exists()
+    for path in hostile:
+        assert path in r.output, r.output
+    assert "Chưa đặt lại" in r.output and "thư mục lịch" in r.output and "PUBLISHER_MEDIA_ROOTS" in r.output
+    assert "Traceback" not in r.output
+    assert (tmp_path / "moi" / "publisher.sqlite").is_file()  # the rest of the restore stands
+    en = run("restore", str(bad), PUBLISHER_DATA_DIR=str(tmp_path / "moi-en"), PUBLISHER_LANGUAGE="en")
+    assert en.exit_code == 3 and "Not put back" in en.output and "schedule folder" in en.output, en.output
+    assert sorted(p.name for p in outside.rglob("*")) == []
+    shutil.rmtree(outside)
+
+
+def test_restore_puts_media_back_inside_a_configured_media_root(
+    run: Cli, tmp_path: Path, office: tuple[Path, Path]
+) -> None:
+    good = tmp_path / "good.tar"
+    assert run("backup", str(good)).exit_code == 0
+    root = tmp_path.parent / f"kho-anh-{uuid.uuid4().hex[:8]}"
+    root.mkdir()
+    wanted = root / "2025" / "thang-9" / "anh.jpg"  # its folders are made, inside the root only
+    bad = tmp_path / "b.tar"
+    _repoint_media(good, bad, [str(wanted)])
+    refused = run("restore", str(bad), PUBLISHER_DATA_DIR=str(tmp_path / "a"))
+    assert refused.exit_code == 3 and not wanted.exists(), refused.output
+    r = run("restore", str(bad), PUBLISHER_DATA_DIR=str(tmp_path / "b"), PUBLISHER_MEDIA_ROOTS=str(root))
+    assert r.exit_code == 0, r.output
+    assert wanted.read_bytes() == b"#!/bin/sh\necho owned\n" and str(wanted) in r.output
+    shutil.rmtree(root)
+
+
+# -- a key that is not a key, an empty key, and who records the fingerprint ------------------------
+
+
+def _fingerprint_of(db_file: Path) -> str | None:
+    conn = sqlite3.connect(db_file)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else str(json.loads(row[0])["sha256"])
+
+
+def _forget_fingerprint(db_file: Path) -> None:
+    conn = sqlite3.connect(db_file)
+    with conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (FINGERPRINT_KEY,))
+    conn.close()
+
+
+@pytest.mark.parametrize("typo", ["notakey", Fernet.generate_key().decode()[:-2], "x" * 44])
+def test_a_typo_d_key_is_refused_and_never_becomes_the_database_s_key(run: Cli, typo: str) -> None:
+    assert run("init").exit_code == 0
+    db_file = run.data / "publisher.sqlite"
+    right = (run.data / "secret.key").read_bytes().strip()
+    _forget_fingerprint(db_file)  # a database from before the fingerprint, with no token yet
+    for args in (("list",), ("status",), ("accounts", "list"), ("init",), ("backup", "b.tar")):
+        r = run(*args, PUBLISHER_SECRET_KEY=typo)
+        assert r.exit_code == 2, (args, r.output)
+        assert "PUBLISHER_SECRET_KEY" in r.output and "Fernet" in r.output and "Traceback" not in r.output
+        assert typo not in r.output  # a secret is never echoed, not even a wrong one
+    assert _fingerprint_of(db_file) is None
+    en = run("list", PUBLISHER_SECRET_KEY=typo, PUBLISHER_LANGUAGE="en")
+    assert "is not a Fernet key" in en.output, en.output
+    (run.data / "secret.key").write_text(typo)
+    r = run("list")
+    assert r.exit_code == 2 and str(run.data / "secret.key") in r.output and "Fernet" in r.output, r.output
+    assert "Tệp khóa" in r.output and typo not in r.output
+    en = run("list", PUBLISHER_LANGUAGE="en")
+    assert "does not hold a Fernet key" in en.output, en.output
+    (run.data / "secret.key").write_bytes(right)
+    assert run("list").exit_code == 0
+    assert _fingerprint_of(db_file) is None  # only init records it
+    assert run("init").exit_code == 0
+    assert _fingerprint_of(db_file) == key_fingerprint(right)
+
+
+def test_only_init_records_the_fingerprint(run: Cli) -> None:
+    """A well-formed key that is not the office's, used once by another command, leaves no mark."""
+    assert run("init").exit_code == 0
+    db_file = run.data / "publisher.sqlite"
+    right = (run.data / "secret.key").read_bytes().strip()
+    _forget_fingerprint(db_file)
+    other = Fernet.generate_key().decode()
+    for args in (("list",), ("status",), ("log",)):
+        r = run(*args, PUBLISHER_SECRET_KEY=other)
+        assert r.exit_code == 0, (args, r.output)
+    assert _fingerprint_of(db_file) is None
+    _add_token(run)  # with the right key
+    assert run("accounts", "list").exit_code == 0
+    assert _fingerprint_of(db_file) is None
+    assert run("init").exit_code == 0
+    assert _fingerprint_of(db_file) == key_fingerprint(right)
+    assert _credentials(run).access_token == TOKEN
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "\t\n"])
+def test_an_empty_secret_key_variable_means_the_key_file(run: Cli, empty: str) -> None:
+    made = run("init", PUBLISHER_SECRET_KEY=empty)
+    assert made.exit_code == 0, made.output
+    key = (run.data / "secret.key").read_bytes().strip()
+    assert _fingerprint_of(run.data / "publisher.sqlite") == key_fingerprint(key)
+    r = run("accounts", "add", "zalo/xa", "--token-stdin", input=TOKEN + "\n", PUBLISHER_SECRET_KEY=empty)
+    assert r.exit_code == 0, r.output
+    assert run("list", PUBLISHER_SECRET_KEY=empty).exit_code == 0
+    assert _credentials(run).access_token == TOKEN  # sealed with the key file
+    assert _settings(run, PUBLISHER_SECRET_KEY=empty).secret_key is None

@@ -191,3 +191,111 @@ def test_strip_gps_refuses_a_file_that_is_not_a_photo(tmp_path: Path) -> None:
     bad.write_bytes(b"not a jpeg")
     code, out = run("strip-gps", str(bad))
     assert code == 2 and "hong.jpg" in out
+
+
+# -- publisher media story -----------------------------------------------------------------------
+
+
+def _story_schedule(tmp_path: Path, photos: list[str], music: str | None = None) -> Path:
+    media_dir = tmp_path / "media"
+    media_dir.mkdir(exist_ok=True)
+    for i, colour in enumerate([(200, 40, 40), (40, 160, 60), (40, 60, 200)]):
+        Image.new("RGB", (480, 360), colour).save(media_dir / f"hoa-ban-{i + 1}.jpg", quality=90)
+    lines = "\n".join(f"        - {{file: {p}, caption: Ảnh {i + 1}}}" for i, p in enumerate(photos))
+    path = tmp_path / "lich.yaml"
+    path.write_text(
+        f"""posts:
+  - id: le-hoi-hoa-ban
+    at: 2026-03-20 07:00
+    title: Lễ hội Hoa Ban xã Hạnh Dịch
+    text: Nội dung
+    targets: [facebook/ubnd-hanh-dich]
+    story:
+      title: Lễ hội Hoa Ban 2026
+      seconds: 1
+      photos:
+{lines}
+{f"      music: {music}" if music else ""}
+  - id: khong-co-story
+    at: 2026-03-21 07:00
+    title: Bài thường
+    text: Nội dung
+    targets: [facebook/ubnd-hanh-dich]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_story_renders_a_post_of_the_schedule_as_a_reel(tmp_path: Path) -> None:
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg", "media/hoa-ban-2.jpg"], music="media/nhac.mp3")
+    mf.ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=2", str(tmp_path / "media" / "nhac.mp3"))
+    out_file = tmp_path / "ra" / "story.mp4"
+    code, out = run(
+        "story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file), "--unit", "UBND xã Hạnh Dịch",
+        "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "100%" in out and "story.mp4" in out and "nhac.mp3" in out
+    info = probe_video(out_file)
+    assert (info.width, info.height, info.audio_rate) == (1080, 1920, 48_000)
+    assert abs(info.duration - 5.0) <= 1 / 30  # 3 s title card + 2 photos × 1 s
+    code, out = run("story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file))
+    assert code == 2 and "--force" in out  # never overwrites without --force
+
+
+def test_story_with_a_missing_photo_names_the_post_and_the_field(tmp_path: Path) -> None:
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg", "media/khong-co.jpg"])
+    out_file = tmp_path / "story.mp4"
+    result = CliRunner().invoke(media, ["story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "le-hoi-hoa-ban" in result.output
+    assert "[le-hoi-hoa-ban] story.photos[1].file: Không tìm thấy tệp “media/khong-co.jpg”" in result.output
+    assert not out_file.exists()
+
+
+def test_story_with_a_corrupt_photo_and_music_that_is_not_audio_names_both(tmp_path: Path) -> None:
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg", "media/hong.jpg"], music="media/nhac.mp3")
+    (tmp_path / "media" / "hong.jpg").write_bytes((tmp_path / "media" / "hoa-ban-2.jpg").read_bytes()[:200])
+    (tmp_path / "media" / "nhac.mp3").write_text("không phải nhạc", encoding="utf-8")
+    out_file = tmp_path / "story.mp4"
+    result = CliRunner().invoke(
+        media,
+        ["story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file), "--cache-dir", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert "[le-hoi-hoa-ban] story.music: Tệp nhac.mp3 không phải tệp âm thanh" in result.output
+    assert "[le-hoi-hoa-ban] story.photos[1].file: Không đọc được ảnh hong.jpg" in result.output
+    assert not out_file.exists()
+    set_language("en")
+    result = CliRunner().invoke(
+        media,
+        ["story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file), "--cache-dir", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 2
+    assert "The “story” block of post le-hoi-hoa-ban has 2 error(s)" in result.output
+    assert "story.music: nhac.mp3 is not a readable audio file" in result.output
+
+
+@pytest.mark.parametrize(
+    ("post", "expected"),
+    [
+        ("khong-co-story", "Bài khong-co-story không có khối “story:”"),
+        ("bai-khac", "không có bài nào có id “bai-khac”"),
+    ],
+)
+def test_story_of_a_post_without_a_block_or_an_unknown_post_is_a_clear_error(
+    tmp_path: Path, post: str, expected: str
+) -> None:
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg"])
+    code, out = run("story", str(sched), post, "--out", str(tmp_path / "o.mp4"))
+    assert code == 2 and expected in out
+
+
+def test_story_with_a_bad_value_names_the_field(tmp_path: Path) -> None:
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg"])
+    sched.write_text(sched.read_text(encoding="utf-8").replace("seconds: 1", "seconds: 99"), encoding="utf-8")
+    code, out = run("story", str(sched), "le-hoi-hoa-ban", "--out", str(tmp_path / "o.mp4"))
+    assert code == 2 and "[le-hoi-hoa-ban] story.seconds: 99 giây nằm ngoài khoảng cho phép 1–15 giây." in out

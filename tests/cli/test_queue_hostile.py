@@ -80,15 +80,34 @@ def broken_media(folder: Path) -> dict[str, tuple[str, Path]]:
     (media / "cut.jpg").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     photo(media / "anh-png.mp4", fmt="PNG")
     (media / "rac.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video at all" * 20)
+    noise = Image.effect_noise((640, 480), 64).convert("RGB")  # data that does not compress away
+    for ext in ("gif", "tif", "webp"):
+        noise.save(media / f"tot.{ext}")
+        whole = (media / f"tot.{ext}").read_bytes()
+        (media / f"cut.{ext}").write_bytes(whole[: len(whole) // 2])
     return {
         "zero-byte JPEG": ("images", media / "rong.jpg"),
         "truncated JPEG": ("images", media / "cut.jpg"),
+        "truncated GIF": ("images", media / "cut.gif"),
+        "truncated TIFF": ("images", media / "cut.tif"),
+        "truncated WebP": ("images", media / "cut.webp"),
         "PNG named .mp4": ("video", media / "anh-png.mp4"),
         "garbage .mp4": ("video", media / "rac.mp4"),
     }
 
 
-@pytest.mark.parametrize("case", ["zero-byte JPEG", "truncated JPEG", "PNG named .mp4", "garbage .mp4"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "zero-byte JPEG",
+        "truncated JPEG",
+        "truncated GIF",
+        "truncated TIFF",
+        "truncated WebP",
+        "PNG named .mp4",
+        "garbage .mp4",
+    ],
+)
 def test_broken_media_fail_check_and_queue_with_the_words_of_media_check(
     run: Cli, tmp_path: Path, case: str
 ) -> None:
@@ -120,6 +139,15 @@ def test_a_good_photo_and_clip_pass(run: Cli, tmp_path: Path) -> None:
     photo(tmp_path / "media" / "anh.jpg")
     clip(tmp_path / "media" / "clip.mp4")
     path = schedule(tmp_path, "images: [media/anh.jpg]", "video: media/clip.mp4")
+    r = run("queue", "--check", str(path))
+    assert r.exit_code == 0 and "hợp lệ" in r.output, r.output
+
+
+@pytest.mark.parametrize("ext", ["gif", "tif", "webp"])
+def test_whole_photos_of_other_formats_pass(run: Cli, tmp_path: Path, ext: str) -> None:
+    run("init")
+    broken_media(tmp_path)
+    path = schedule(tmp_path, f"images: [media/tot.{ext}]")
     r = run("queue", "--check", str(path))
     assert r.exit_code == 0 and "hợp lệ" in r.output, r.output
 
@@ -214,7 +242,7 @@ EXACT = "Đ" * 200
 def test_the_same_file_gives_the_same_answer_on_sqlite_and_postgresql(
     store: Any, db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from publisher.cli.main import _context, load_files
+    from publisher.actions.queue import load_files, schedule_context
 
     monkeypatch.setenv("PUBLISHER_DATA_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
@@ -223,7 +251,7 @@ def test_the_same_file_gives_the_same_answer_on_sqlite_and_postgresql(
         tmp_path, f"campaign: {LONG}", f"author: {LONG}", 'link: "https://x.vn/\\0"', name="dai.yaml"
     )
     with pytest.raises(ValidationFailed) as info:
-        load_files([str(bad)], _context(store))
+        load_files([str(bad)], schedule_context(store, get_settings()))
     assert [str(p).removeprefix(str(bad)) for p in info.value.problems] == [
         ":7: [bai] campaign: Dài 201 ký tự, tối đa 200 ký tự.",
         ":8: [bai] author: Dài 201 ký tự, tối đa 200 ký tự.",
@@ -231,7 +259,7 @@ def test_the_same_file_gives_the_same_answer_on_sqlite_and_postgresql(
         "(thường do dán từ phần mềm khác).",
     ], db_kind
     good = schedule(tmp_path, f"campaign: {EXACT}", f"author: {EXACT}", name="vua.yaml")
-    [loaded] = load_files([str(good)], _context(store))
+    [loaded] = load_files([str(good)], schedule_context(store, get_settings()))
     assert store.queue(loaded.posts, "can-bo").created == ["bai"]
     assert store.post_detail("bai")["post"].campaign == EXACT
     get_settings.cache_clear()

@@ -108,7 +108,8 @@ def test_self_approval_is_an_office_policy(run: Cli, tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     shown = json.loads(run("policy", "show", "--json").output)
     assert [(p["name"], p["value"], p["set_by"]) for p in shown] == [
-        ("allow-self-approval", True, "quan-tri")
+        ("require-approval", True, None),
+        ("allow-self-approval", True, "quan-tri"),
     ]
     assert "quan-tri" in run("policy", "show", PUBLISHER_LANGUAGE="en").output
     assert run("approve", "bai-mot", "--by", "can-bo").exit_code == 0

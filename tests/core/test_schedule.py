@@ -625,3 +625,80 @@ def test_loader_never_raises_anything_but_its_validation_error(
         for spec in loaded.posts:
             assert 2000 <= spec.due_at.year <= 2100
             assert spec.grace_hours is None or spec.grace_hours <= MAX_GRACE_HOURS
+
+
+# -- keys that are not names, explicit tags, an unterminated CSV quote ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (one_post() + "    ? [1, 2]\n    : x\n", 7),
+        (one_post() + "    {1: 2}: z\n", 7),
+        ("? {a: b}\n: c\n" + one_post(), 1),
+        (one_post(options="{[youtube]: {privacy: public}}"), 7),
+    ],
+)
+def test_a_mapping_key_that_is_not_a_name_is_refused_plainly(tmp_path: Path, text: str, line: int) -> None:
+    out = found(write(tmp_path, text))
+    assert any(p.startswith(f":{line}:") and "tên trường" in p for p in out), out
+    assert not [p for p in out if "<unicode string>" in p or "column" in p or "line " in p], out
+    set_language("en")
+    try:
+        out = found(write(tmp_path, text))
+    finally:
+        set_language("vi")
+    assert any(p.startswith(f":{line}:") and "field name" in p for p in out), out
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "tag"),
+    [
+        (one_post(text="!!binary aGVsbG8="), 5, "!!binary"),
+        (one_post(title="!!str 2026"), 4, "!!str"),
+        (one_post(images="!!set {media/a.jpg}"), 7, "!!set"),
+        (one_post(text="!ghi-chu Nội dung"), 5, "!ghi-chu"),
+        (one_post(text="!<tag:yaml.org,2002:binary> aGVsbG8="), 5, "tag:yaml.org,2002:binary"),
+        ("--- !!map\n" + one_post(), 1, "!!map"),
+        ("posts:\n  - !!python/object:os.system {id: x}\n", 2, "!!python/object:os.system"),
+    ],
+)
+def test_explicit_yaml_tags_are_refused(tmp_path: Path, text: str, line: int, tag: str) -> None:
+    out = found(write(tmp_path, text))
+    assert any(p.startswith(f":{line}:") and tag in p for p in out), out
+
+
+def test_quoted_values_that_look_like_tags_are_text(tmp_path: Path) -> None:
+    loaded = load_schedule(write(tmp_path, one_post(text='"!!binary aGVsbG8="')), ctx())
+    assert loaded.posts[0].text == "!!binary aGVsbG8="
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (CSV_HEAD + 'a,2026-05-19 07:00,T,"X\n', 2),
+        (CSV_HEAD + CSV_ROW + 'bai-2,2026-05-20 07:00,Tin,"Một ""câu"" dài\ncòn tiếp,facebook/x\n', 3),
+        (CSV_HEAD + CSV_ROW + CSV_ROW.replace("bai-1", "bai-3") + 'bai-2,2026-05-20 07:00,"Tin\n', 4),
+    ],
+)
+def test_an_unterminated_csv_quote_names_its_line(tmp_path: Path, text: str, line: int) -> None:
+    out = found(write(tmp_path, text, "k.csv"))
+    assert out and out[0].startswith(f":{line}:") and "ngoặc kép" in out[0], out
+    assert not [p for p in out if "targets" in p], out
+    set_language("en")
+    try:
+        out = found(write(tmp_path, text, "k.csv"))
+    finally:
+        set_language("vi")
+    assert any(f"unterminated quote starting at line {line}" in p.lower() for p in out), out
+
+
+def test_quotes_inside_csv_cells_are_still_fine(tmp_path: Path) -> None:
+    text = (
+        CSV_HEAD
+        + 'bai-1,2026-05-19 07:00,Tin "nóng",Nội dung,facebook/ubnd-hanh-dich\n'
+        + 'bai-2,2026-05-20 07:00,"Tin ""hay""","Hai\ndòng",facebook/ubnd-hanh-dich\n'
+    )
+    loaded = load_schedule(write(tmp_path, text, "k.csv"), ctx())
+    assert [p.title for p in loaded.posts] == ['Tin "nóng"', 'Tin "hay"']
+    assert loaded.posts[1].text == "Hai\ndòng"

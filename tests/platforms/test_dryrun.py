@@ -125,14 +125,19 @@ def test_dry_run_picks_the_settings_section(tmp_path) -> None:
 
 
 def test_youtube_dry_run_spends_no_quota(tmp_path) -> None:
+    """The real daily budget is the database's counter (SQLite here: no socket): ``--dry-run``
+    never spends from it."""
+    from publisher.platforms.dryrun import dry_run
     from publisher.platforms.youtube.quota import quota_day
+    from publisher.store import Store
+    from publisher.store.counters import DbQuotaCounter
+    from tests.conftest import make_settings
 
+    store = Store(make_settings(tmp_path))
+    store.init()
     clip = write_file(tmp_path / "v.mp4", 1000)
-    before = YouTubeAdapter.shared_counter.used("default", quota_day(NOW))
-    capture(
-        YouTubeAdapter,
-        Credentials(access_token=SECRET),
-        YouTubeSettings(),
-        delivery(Platform.YOUTUBE, video=clip),
-    )
-    assert YouTubeAdapter.shared_counter.used("default", quota_day(NOW)) == before
+    before = DbQuotaCounter(store.db).used("default", quota_day(NOW))
+    d = delivery(Platform.YOUTUBE, video=clip)
+    result, sent = dry_run(store.settings, d, Credentials(access_token=SECRET))
+    assert result.outcome is Outcome.PUBLISHED and sent[0].method == "POST"  # it went all the way
+    assert DbQuotaCounter(store.db).used("default", quota_day(NOW)) == before

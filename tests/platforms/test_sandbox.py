@@ -13,10 +13,18 @@ from publisher.settings import Settings
 
 def delivery(tmp_path: Path, images: tuple[Path, ...] = ()) -> Delivery:
     return Delivery(
-        id=7, post_id=1, post_key="giai-phong-51-nam", target=Target(Platform.SANDBOX, "demo"),
-        state=State.PUBLISHING, due_at=datetime(2026, 4, 30, 0, 0, tzinfo=UTC),
-        title="Kỷ niệm 51 năm <Ngày giải phóng>", text="Dòng một.\n\nĐoạn hai & ba.", images=images, video=None,
-        link=None, content_hash="abc",
+        id=7,
+        post_id=1,
+        post_key="giai-phong-51-nam",
+        target=Target(Platform.SANDBOX, "demo"),
+        state=State.PUBLISHING,
+        due_at=datetime(2026, 4, 30, 0, 0, tzinfo=UTC),
+        title="Kỷ niệm 51 năm <Ngày giải phóng>",
+        text="Dòng một.\n\nĐoạn hai & ba.",
+        images=images,
+        video=None,
+        link=None,
+        content_hash="abc",
     )
 
 

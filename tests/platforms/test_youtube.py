@@ -607,11 +607,19 @@ def test_code_exchange_needs_a_refresh_token(rsps) -> None:
 
 
 def test_channel_subscribers_none_when_hidden(rsps, adapter) -> None:
-    rsps.get(f"{API}/channels", json={"items": [{"id": "UC1", "statistics": {"subscriberCount": "812",
-                                                                              "hiddenSubscriberCount": False}}]})
+    rsps.get(
+        f"{API}/channels",
+        json={
+            "items": [{"id": "UC1", "statistics": {"subscriberCount": "812", "hiddenSubscriberCount": False}}]
+        },
+    )
     assert adapter.follower_count() == 812
     assert rsps.calls[-1].request.params == {"part": "statistics", "mine": "true"}
-    rsps.replace("GET", f"{API}/channels", json={"items": [{"id": "UC1", "statistics": {"hiddenSubscriberCount": True}}]})
+    rsps.replace(
+        "GET",
+        f"{API}/channels",
+        json={"items": [{"id": "UC1", "statistics": {"hiddenSubscriberCount": True}}]},
+    )
     assert adapter.follower_count() is None
 
 

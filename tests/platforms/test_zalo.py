@@ -465,7 +465,7 @@ def test_reconcile_asks_at_once_and_adopts_the_article_the_send_made(rsps) -> No
     result = soon.reconcile(zd(last_attempt_at=NOW))
     assert result.outcome is Outcome.PUBLISHED
     assert (result.remote_id, result.url, result.code) == ("8f2a5c1d9e0b4a7f", LINK, "adopted")
-    assert "09:00:01 26/11/2026" in str(result.reason)  # when Zalo made it, in Vietnam time
+    assert "26/11/2026 09:00" in str(result.reason)  # when Zalo made it, in local time
 
 
 def test_reconcile_reads_back_past_the_send_however_many_pages(rsps) -> None:

@@ -30,24 +30,27 @@ def test_worker_runtime_shares_the_youtube_quota_through_the_database(
 ) -> None:
     import pytest
 
-    from publisher.platforms.youtube import YouTubeAdapter
-    from publisher.platforms.youtube.quota import MemoryQuotaCounter
+    from publisher.core.models import Platform, Target
+    from publisher.platforms.base import Credentials
     from publisher.settings import get_settings
     from workers import runtime as rt
 
     mp = pytest.MonkeyPatch()
-    before = YouTubeAdapter.shared_counter
     try:
         mp.setenv("PUBLISHER_DATA_DIR", str(tmp_path))
         get_settings.cache_clear()
         rt._current = None
         current = rt.runtime()
         current.store.init()
-        assert isinstance(YouTubeAdapter.shared_counter, DbQuotaCounter)
-        YouTubeAdapter.shared_counter.add("p", date(2026, 1, 1), 1600)
+        # the adapters the worker's publisher builds are handed the database's counter
+        adapter = current.publisher.adapters(
+            current.settings, Target(Platform.YOUTUBE, "kenh"), Credentials(access_token="T")
+        )
+        counter = adapter.quota.counter  # type: ignore[attr-defined]
+        assert isinstance(counter, DbQuotaCounter)
+        counter.add("p", date(2026, 1, 1), 1600)
         assert DbQuotaCounter(current.store.db).used("p", date(2026, 1, 1)) == 1600
     finally:
-        YouTubeAdapter.shared_counter = before if before is not None else MemoryQuotaCounter()
         rt._current = None
         mp.undo()
         get_settings.cache_clear()

@@ -130,9 +130,15 @@ def test_drafts_cannot_be_approved_and_no_approval_setting(st: Store) -> None:
     assert set(states(st, "nhap").values()) == {"draft"}
     with pytest.raises(ApprovalRefused, match="bản nháp"):
         st.approve(["nhap"], by="chu-tich")
-    st.settings.require_approval = False
+    from publisher.actions.users import set_policy
+
+    st.settings.require_approval = False  # a process's setting decides nothing: the office policy does
     st.queue([spec("tu-dong")], "can-bo")
-    assert set(states(st, "tu-dong").values()) == {"scheduled"}
+    assert set(states(st, "tu-dong").values()) == {"awaiting_approval"}
+    people(st)
+    set_policy(st, st.settings, "require-approval", "false", by="quan-tri")
+    st.queue([spec("tu-dong-2")], "can-bo")
+    assert set(states(st, "tu-dong-2").values()) == {"scheduled"}
 
 
 def test_late_policy_grace_window(st: Store) -> None:
@@ -447,4 +453,79 @@ def test_migration_0005_makes_users_of_the_names_in_the_audit(
     db.migrate()  # idempotent
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(s.users)).scalar_one() == 4
+    db.dispose()
+
+
+def _old_database(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest, revision: str) -> Any:
+    from alembic import command
+    from alembic.config import Config
+
+    from publisher.store.db import MIGRATIONS, Database
+
+    url = (
+        request.getfixturevalue("pg_url")
+        if db_kind == "postgresql"
+        else f"sqlite:///{tmp_path / 'old.sqlite'}"
+    )
+    db = Database(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return db
+
+
+def test_migration_0005_validates_and_folds_old_audit_names(
+    db_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A name with a zero-width space is not a second person (who might approve alone), a name of
+    invisible characters names nobody, and tone-placement spellings are one user."""
+    db = _old_database(db_kind, tmp_path, request, "0004")
+    t0 = now()
+    with db.engine.begin() as conn:
+        for actor, action in [
+            ("Trần B", "queued"),
+            ("Trần\u200b B", "approved"),
+            ("Tr\u200bần B", "approved"),
+            ("\u200b\u200d", "queued"),
+            ("Lê\x07 C", "queued"),
+            ("Nguyễn Thị Hòa", "queued"),
+            ("Nguyễn Thị Hoà", "queued"),
+            ("Nguyễn Thị Hoà", "edited"),
+            ("nguyễn thị hoà", "approved"),
+        ]:
+            conn.execute(s.audit.insert().values(at=t0, actor=actor, action=action))
+    db.migrate()
+    with db.read() as conn:
+        users = {(u.name, u.role) for u in conn.execute(select(s.users))}
+    db.dispose()
+    assert users == {("Trần B", "approver"), ("Lê C", "officer"), ("Nguyễn Thị Hoà", "approver")}
+
+
+def test_users_named_before_tone_folding_are_found_after_the_upgrade(
+    db_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from publisher.actions.users import require_user
+    from publisher.store.users import Users
+
+    db = _old_database(db_kind, tmp_path, request, "0005")
+    t0 = now()
+    with db.engine.begin() as conn:  # keys as 0005 computed them (no tone folding)
+        for name, key, role in [
+            ("Nguyễn Thị Hòa", "nguyễn thị hòa", "approver"),
+            ("Lê Thuý", "lê thuý", "admin"),
+            ("Lê Thúy", "lê thúy", "officer"),
+        ]:
+            conn.execute(
+                s.users.insert().values(
+                    name=name, name_key=key, role=role, created_at=t0, created_by="migration 0005"
+                )
+            )
+    db.migrate()
+    users = Users(db)
+    assert require_user(users, "nguyễn thị hoà").name == "Nguyễn Thị Hòa"
+    thuy = require_user(users, "Lê Thúy")  # two rows folded to one person: the first one stays
+    assert (thuy.name, thuy.role) == ("Lê Thuý", "admin")
+    assert [u.name for u in users.all()] == ["Lê Thuý", "Nguyễn Thị Hòa"]
     db.dispose()

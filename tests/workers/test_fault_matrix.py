@@ -133,6 +133,7 @@ def _redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
     raise AssertionError("redis-server did not start")
 
 
+@pytest.mark.redis  # starts its own redis-server
 def test_redis_restarted_mid_run(tmp_path: Path, graph: FakeGraph) -> None:
     """``publisher run`` on a private Redis (no persistence) that is SIGKILLed and restarted."""
     if redis_server_binary() is None:

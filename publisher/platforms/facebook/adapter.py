@@ -9,10 +9,11 @@ still dies on a password change (190/460), lost Page role (492) or 90 days witho
 days left via ``/debug_token``; any 190 answer is ``auth_expired``.
 
 Publish: text/link → ``/feed``; one photo → ``/photos``; several → staged unpublished photos then
-``/feed`` with ``attached_media``; a horizontal video → ``/videos`` (resumable above a size);
-a vertical clip → Reels (start → rupload → finish). Native scheduling (``scheduled_publish_time``,
-more than 11 minutes and at most 29 days ahead: the conservative reading of the UNCERTAIN 30/75
-day window) answers ``handed_off``.
+``/feed`` with ``attached_media``; a clip as :meth:`FacebookPageAdapter.video_preset` routes it:
+an upright clip (or any with ``options.facebook.reel: true``) → Reels (start → rupload → finish),
+else → ``/videos`` (resumable above a size). Native scheduling (``scheduled_publish_time``, more
+than 11 minutes and at most 29 days ahead: the conservative reading of the UNCERTAIN 30/75 day
+window) answers ``handed_off``; the dispatcher hands posts over inside :attr:`handoff`.
 
 Unknown outcome: the Graph API has no idempotency key. We reconcile by the saved id first
 (``post_id`` or ``video_id``, checkpointed the moment Meta returns it), else by listing
@@ -31,21 +32,30 @@ returning a ``post_id`` (not relied upon).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import timedelta
+from typing import Any, ClassVar, Unpack
 
 import requests
 
 from publisher.core.models import Delivery, Platform, PostSpec, text_hash
 from publisher.i18n import msg, register
-from publisher.platforms.base import Adapter, Checkpoint, Credentials, Metrics, Problem, Result, no_checkpoint
+from publisher.platforms.base import (
+    Adapter,
+    AdapterOptions,
+    Checkpoint,
+    Credentials,
+    Metrics,
+    Problem,
+    Result,
+    no_checkpoint,
+)
 from publisher.platforms.facebook import insights
 from publisher.platforms.facebook import publish as posts
 from publisher.platforms.facebook import video as videos
 from publisher.platforms.facebook.client import Graph
-from publisher.platforms.facebook.scheduling import schedule_decision
+from publisher.platforms.facebook.scheduling import HANDOFF, schedule_decision
 from publisher.platforms.http import too_large
-from publisher.platforms.media_limits import FACEBOOK_PHOTO, FACEBOOK_VIDEO
+from publisher.platforms.media_limits import FACEBOOK_PHOTO, FACEBOOK_REEL, FACEBOOK_VIDEO
 from publisher.settings import FacebookSettings
 
 register(
@@ -59,6 +69,10 @@ register(
             "Facebook does not allow photos and a video in one post.",
         ),
         "facebook.not_found": ("Không thấy bài trên Trang.", "The post is not on the Page."),
+        "facebook.orientation_unknown": (
+            "Không xác định được video dọc hay ngang; ghi rõ 'reel: true/false' trong tuỳ chọn facebook.",
+            "Cannot tell whether the video is vertical; set 'reel: true/false' in the facebook options.",
+        ),
     }
 )
 
@@ -70,7 +84,8 @@ class FacebookPageAdapter(Adapter):
     text_max: ClassVar[int | None] = 63_206
     max_images: ClassVar[int] = 10  # attached_media cap used by every implementation (UNCERTAIN)
     supports_video: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = True
+    handoff = HANDOFF
+    reports_followers: ClassVar[bool] = True
     scopes: ClassVar[tuple[str, ...]] = (
         "pages_show_list",
         "pages_read_engagement",
@@ -80,10 +95,11 @@ class FacebookPageAdapter(Adapter):
     #: ``fetch_engagement`` takes the deliveries' hints (recorded kind, media) to ask per object kind
     takes_engagement_hints: ClassVar[bool] = True
 
-    def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
-        super().__init__(credentials, settings or FacebookSettings(), http or requests.Session())
-        self.graph = Graph(self.settings, self.http, credentials.access_token)
-        self.clock = lambda: datetime.now(UTC)
+    def __init__(
+        self, credentials: Credentials, settings: Any = None, http: Any = None, **kw: Unpack[AdapterOptions]
+    ) -> None:
+        super().__init__(credentials, settings or FacebookSettings(), http or requests.Session(), **kw)
+        self.graph = Graph(self.settings, self.http, lambda: self.credentials.access_token)
 
     @property
     def page(self) -> str:
@@ -97,6 +113,13 @@ class FacebookPageAdapter(Adapter):
         if post.images and post.video:
             problems.append(Problem("video", msg("facebook.mixed_media"), code="mixed_media"))
         return problems
+
+    @classmethod
+    def video_preset(cls, delivery: Delivery, upright: bool) -> str | None:
+        """An upright clip is always a Reel (sent to ``/videos`` it stays a draft that never goes
+        live: postiz PR #1740); ``options.facebook.reel: true`` makes a landscape clip a Reel too."""
+        reel = upright or bool((delivery.options.get("facebook") or {}).get("reel"))
+        return FACEBOOK_REEL.key if reel else FACEBOOK_VIDEO.key
 
     # -- publish --------------------------------------------------------------------------
     def publish(self, delivery: Delivery, checkpoint: Checkpoint = no_checkpoint) -> Result:
@@ -122,7 +145,11 @@ class FacebookPageAdapter(Adapter):
             refused = too_large(delivery.video, FACEBOOK_VIDEO.max_bytes, "Facebook")
             if refused:
                 return refused
-            return videos.publish_video(self.graph, self.page, delivery, mode, when, checkpoint)
+            upright = videos.is_vertical(delivery, self.ffprobe)
+            if upright is None and "reel" not in (delivery.options.get("facebook") or {}):
+                return Result.rejected("orientation_unknown", msg("facebook.orientation_unknown"))
+            reel = self.video_preset(delivery, bool(upright)) == FACEBOOK_REEL.key
+            return videos.publish_video(self.graph, self.page, delivery, reel, mode, when, checkpoint)
         if len(delivery.images) > 1:
             return posts.publish_photos(self.graph, self.page, delivery, mode, when, checkpoint)
         if delivery.images:

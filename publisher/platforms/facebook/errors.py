@@ -132,8 +132,13 @@ def usage(response: requests.Response) -> dict[str, Any]:
     return out
 
 
-def classify(response: requests.Response, body: dict[str, Any] | None, *, creating: bool) -> Result:
-    """The result of a failed Graph call, from the numeric error code (never the message text)."""
+def classify(response: requests.Response, body: dict[str, Any] | None, *, creating: bool) -> Result | None:
+    """What a Graph answer means: ``None`` for a success (2xx with a JSON body and no ``error``),
+    else the failure, from the numeric error code (never the message text)."""
+    if response.ok:
+        if body is not None and "error" not in body:
+            return None
+        return generic_failure(response, creating=creating)
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         return generic_failure(response, creating=creating)

@@ -10,21 +10,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from publisher.core.models import Delivery
+from publisher.platforms.base import Handoff, timing
 
 SCHEDULE_MIN = timedelta(minutes=11)
 SCHEDULE_MAX = timedelta(days=29)
-#: how early a "publish now" call may come before ``due_at`` (the worker ticks every few seconds)
-EARLY_TOLERANCE = timedelta(seconds=60)
+#: the dispatcher hands a post over a minute past :data:`SCHEDULE_MIN`, a clip hours ahead so
+#: that upload and processing finish early (the adapter's ``handoff``)
+HANDOFF = Handoff(
+    min_lead=SCHEDULE_MIN + timedelta(minutes=1), lead=timedelta(hours=1), video_lead=timedelta(hours=6)
+)
 
 
 def schedule_decision(delivery: Delivery, now: datetime, native_default: bool) -> tuple[str, float]:
     """``("now", 0)``, ``("native", epoch_seconds)`` or ``("wait", seconds)`` (called too early)."""
     native = bool(delivery.options.get("native_schedule", native_default))
-    lead = delivery.due_at - now
-    if lead <= EARLY_TOLERANCE:
-        return "now", 0.0
-    if native and SCHEDULE_MIN <= lead <= SCHEDULE_MAX:
-        return "native", float(int(delivery.due_at.timestamp()))
-    if native and lead > SCHEDULE_MAX:
-        return "wait", (lead - SCHEDULE_MAX).total_seconds()
-    return "wait", lead.total_seconds()
+    mode, wait = timing(delivery.due_at - now, (SCHEDULE_MIN, SCHEDULE_MAX) if native else None)
+    return (mode, float(int(delivery.due_at.timestamp()))) if mode == "native" else (mode, wait)

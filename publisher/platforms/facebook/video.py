@@ -30,10 +30,6 @@ from publisher.platforms.http import UPLOAD_TIMEOUT, FileSlice, file_size
 
 register(
     {
-        "facebook.orientation_unknown": (
-            "Không xác định được video dọc hay ngang; ghi rõ 'reel: true/false' trong tuỳ chọn facebook.",
-            "Cannot tell whether the video is vertical; set 'reel: true/false' in the facebook options.",
-        ),
         "facebook.video_failed": (
             "Facebook không xử lý được video ({status}): {detail}",
             "Facebook could not process the video ({status}): {detail}",
@@ -47,11 +43,10 @@ POLL_SECONDS = 15.0
 
 
 def is_vertical(delivery: Delivery, ffprobe: str = "ffprobe") -> bool | None:
-    """True for a clip taller than wide: from the options first, then :func:`assets.probe.probe_video`
-    (rotation applied); ``None`` when it cannot be told (no ffprobe, unreadable file)."""
-    fb = delivery.options.get("facebook") or {}
-    if "reel" in fb:
-        return bool(fb["reel"])
+    """True for a clip taller than wide: from declared ``video_width``/``video_height`` options,
+    else measured by :func:`assets.probe.probe_video` with ``ffprobe`` (rotation applied); ``None``
+    when it cannot be told (no ffprobe, unreadable file). Whether it becomes a Reel is
+    :meth:`publisher.platforms.facebook.FacebookPageAdapter.video_preset`."""
     width, height = delivery.options.get("video_width"), delivery.options.get("video_height")
     if width and height:
         return int(height) > int(width)
@@ -65,17 +60,21 @@ def is_vertical(delivery: Delivery, ffprobe: str = "ffprobe") -> bool | None:
 
 
 def publish_video(
-    graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint
+    graph: Graph, page: str, delivery: Delivery, reel: bool, mode: str, when: float, checkpoint: Checkpoint
 ) -> Result:
-    vertical = is_vertical(delivery)
-    if vertical is None:
-        return Result.rejected("orientation_unknown", msg("facebook.orientation_unknown"))
-    if vertical:
-        return start_reel(graph, page, delivery, mode, when, checkpoint)
+    """A Reel (``reel``, as the adapter routed the clip) or a feed video, simple or resumable.
+
+    A Reel and a resumable video first open an upload session; the video id it hands out is
+    committed (``checkpoint``) before a single byte is sent, then the upload goes on.
+    """
     assert delivery.video is not None
-    if file_size(delivery.video) > RESUMABLE_THRESHOLD:
-        return start_resumable_video(graph, page, delivery, mode, when, checkpoint)
-    return simple_video(graph, page, delivery, mode, when, checkpoint)
+    if not reel and file_size(delivery.video) <= RESUMABLE_THRESHOLD:
+        return simple_video(graph, page, delivery, mode, when, checkpoint)
+    opened = (start_reel if reel else start_resumable_video)(graph, page, delivery, mode, when)
+    if isinstance(opened, Result):
+        return opened
+    checkpoint(opened)
+    return (continue_reel if reel else continue_video)(graph, page, delivery, opened, checkpoint)
 
 
 def _video_fields(delivery: Delivery, mode: str, when: float) -> dict[str, str]:
@@ -108,8 +107,9 @@ def simple_video(
 
 
 def start_resumable_video(
-    graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint
-) -> Result:
+    graph: Graph, page: str, delivery: Delivery, mode: str, when: float
+) -> dict[str, Any] | Result:
+    """Open a resumable ``/videos`` session: the resume state, or the failure."""
     assert delivery.video is not None
     size = file_size(delivery.video)
     body, failure = graph.call(
@@ -118,7 +118,7 @@ def start_resumable_video(
     if failure:
         return failure
     assert body is not None
-    state = {
+    return {
         "kind": "video",
         "phase": "transfer",
         "mode": mode,
@@ -128,8 +128,6 @@ def start_resumable_video(
         "start_offset": int(body.get("start_offset", 0)),
         "end_offset": int(body.get("end_offset", size)),
     }
-    checkpoint(state)
-    return continue_video(graph, page, delivery, state, checkpoint)
 
 
 def continue_video(
@@ -176,14 +174,15 @@ def continue_video(
 
 
 def start_reel(
-    graph: Graph, page: str, delivery: Delivery, mode: str, when: float, checkpoint: Checkpoint
-) -> Result:
+    graph: Graph, page: str, delivery: Delivery, mode: str, when: float
+) -> dict[str, Any] | Result:
+    """Open a Reel upload (``upload_phase=start``): the resume state, or the failure."""
     body, failure = graph.call("POST", f"{page}/video_reels", data={"upload_phase": "start"})
     if failure:
         return failure
     assert body is not None
     video_id = str(body["video_id"])
-    state = {
+    return {
         "kind": "reel",
         "phase": "upload",
         "video_id": video_id,
@@ -192,8 +191,6 @@ def start_reel(
         "when": when,
         "upload_url": body.get("upload_url") or graph.url(video_id, host="rupload"),
     }
-    checkpoint(state)
-    return continue_reel(graph, page, delivery, state, checkpoint)
 
 
 def continue_reel(

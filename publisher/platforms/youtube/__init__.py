@@ -1,4 +1,5 @@
-"""YouTube publishing, split by concern: adapter, resumable upload, quota, errors."""
+"""YouTube publishing, split by concern: adapter, resumable upload, quota, errors, metadata,
+reconcile, statistics, OAuth."""
 
 from publisher.platforms.youtube.adapter import YouTubeAdapter
 from publisher.platforms.youtube.quota import MemoryQuotaCounter, QuotaCounter

@@ -17,11 +17,14 @@ and checkpointed, the video stays published). Native scheduling sends ``privacyS
 plus ``publishAt`` and answers ``handed_off``.
 
 Quota: every call spends from a per-project daily budget (:mod:`.quota`, reset at midnight
-Pacific); ``quotaExceeded``, ``uploadLimitExceeded`` and the daily-uploads 429 postpone to the next
+Pacific), counted by the ``quota`` counter the builder supplies (the database's in production);
+``quotaExceeded``, ``uploadLimitExceeded`` and the daily-uploads 429 postpone to the next
 quota day; any other 429 or ``rateLimitExceeded`` is a short rate limit (Retry-After, else the
-publisher's backoff), never a postponement (:func:`.errors.classify`). Unknown outcome: the saved
-video id is looked up with ``videos.list``; a saved session URI is asked for its status (a
-finished upload returns the video). Without either, no video can exist: the answer is ``absent``.
+publisher's backoff), never a postponement (:func:`.errors.classify`). Unknown outcome:
+:mod:`.reconcile`. Statistics and subscribers: :mod:`.statistics`.
+
+Format: an upright clip (or any with ``options.youtube.short: true``) is prepared as a Short, any
+other as a video (:meth:`YouTubeAdapter.video_preset`); YouTube itself tells them apart by shape.
 
 UNCERTAIN, safe defaults: ``videos.insert`` cost 1600 units (setting ``quota_costs``); thumbnails
 limited to 2 MB (docs say 2 MB and 50 MB).
@@ -32,9 +35,9 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import requests
 
@@ -42,28 +45,32 @@ from publisher.core.models import Delivery, Platform, PostSpec
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
     Adapter,
+    AdapterOptions,
     Checkpoint,
     Credentials,
+    Handoff,
     Metrics,
     Problem,
     Result,
     no_checkpoint,
+    timing,
 )
 from publisher.platforms.http import (
-    API_TIMEOUT,
     UPLOAD_TIMEOUT,
+    Answer,
+    ApiClient,
     exception_result,
     file_size,
     generic_failure,
     json_body,
-    mask_text,
     too_large,
 )
-from publisher.platforms.media_limits import YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
-from publisher.platforms.youtube import auth
+from publisher.platforms.media_limits import YOUTUBE_SHORT, YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
+from publisher.platforms.youtube import auth, reconcile, statistics
 from publisher.platforms.youtube.errors import AUTH_ERROR, classify
 from publisher.platforms.youtube.metadata import video_resource
-from publisher.platforms.youtube.quota import MemoryQuotaCounter, QuotaBook, QuotaCounter
+from publisher.platforms.youtube.quota import MemoryQuotaCounter, QuotaBook
+from publisher.platforms.youtube.reconcile import landed
 from publisher.platforms.youtube.upload import CHUNK_UNIT, ResumableUpload
 from publisher.settings import YouTubeSettings
 
@@ -84,7 +91,6 @@ register(
             "YouTube không nhận video ({code}).",
             "YouTube refused the video ({code}).",
         ),
-        "youtube.not_found": ("Không thấy video trên kênh.", "The video is not on the channel."),
         "youtube.quota_local": (
             "Đã dùng hết hạn mức YouTube trong ngày; hoãn đến {until}.",
             "The YouTube daily quota is spent; postponed to {until}.",
@@ -95,7 +101,11 @@ register(
 THUMBNAIL_MAX_BYTES = YOUTUBE_THUMBNAIL.max_bytes
 #: publishAt must be comfortably in the future once the upload has finished
 NATIVE_MIN_LEAD = timedelta(minutes=15)
-EARLY_TOLERANCE = timedelta(seconds=60)
+#: the dispatcher hands a video over two minutes past :data:`NATIVE_MIN_LEAD`, hours ahead so that
+#: the upload finishes early (every YouTube post is a video)
+HANDOFF = Handoff(
+    min_lead=NATIVE_MIN_LEAD + timedelta(minutes=2), lead=timedelta(hours=6), video_lead=timedelta(hours=6)
+)
 
 
 class YouTubeAdapter(Adapter):
@@ -105,13 +115,14 @@ class YouTubeAdapter(Adapter):
     text_counts_bytes: ClassVar[bool] = True
     max_images: ClassVar[int] = 0
     supports_video: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = True
     scopes: ClassVar[tuple[str, ...]] = (
         "https://www.googleapis.com/auth/youtube",
         "https://www.googleapis.com/auth/youtube.upload",
         "https://www.googleapis.com/auth/youtube.readonly",
     )
     chunk_size: ClassVar[int] = 32 * CHUNK_UNIT
+    handoff = HANDOFF
+    reports_followers: ClassVar[bool] = True
     #: 401 "Invalid Credentials" (https://developers.google.com/youtube/v3/docs/errors: ``authError``;
     #: newer bodies carry only ``status: UNAUTHENTICATED``): refused before anything was created, so
     #: one forced refresh and one retry are safe. ``insufficientPermissions`` (403) is not cured so.
@@ -119,25 +130,17 @@ class YouTubeAdapter(Adapter):
         {AUTH_ERROR, "invalidCredentials", "UNAUTHENTICATED", "http_401"}
     )
 
-    shared_counter: ClassVar[QuotaCounter] = MemoryQuotaCounter()
-
     def __init__(
-        self,
-        credentials: Credentials,
-        settings: Any = None,
-        http: Any = None,
-        *,
-        quota: QuotaCounter | None = None,
+        self, credentials: Credentials, settings: Any = None, http: Any = None, **kw: Unpack[AdapterOptions]
     ) -> None:
-        super().__init__(credentials, settings or YouTubeSettings(), http or requests.Session())
-        project = self.settings.client_id or "default"
+        super().__init__(credentials, settings or YouTubeSettings(), http or requests.Session(), **kw)
         self.quota = QuotaBook(
-            quota or self.shared_counter,
-            project,
+            self.quota_counter or MemoryQuotaCounter(),
+            self.settings.client_id or "default",
             self.settings.daily_quota,
             getattr(self.settings, "quota_costs", None),
         )
-        self.clock = lambda: datetime.now(UTC)
+        self.api = ApiClient(self.http, self._classify, self._headers)
         self.sleep: Any = None  # None: real time.sleep in the uploader
 
     @classmethod
@@ -159,19 +162,37 @@ class YouTubeAdapter(Adapter):
                 )
         return problems
 
-    # -- helpers --------------------------------------------------------------------------
+    @classmethod
+    def video_preset(cls, delivery: Delivery, upright: bool) -> str | None:
+        """An upright clip becomes a Short; ``options.youtube.short: true`` makes a landscape one a Short too."""
+        short = upright or bool((delivery.options.get("youtube") or {}).get("short"))
+        return YOUTUBE_SHORT.key if short else YOUTUBE_VIDEO.key
+
+    # -- calls ----------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credentials.access_token}"}
 
-    def _classify(self, response: requests.Response, *, creating: bool, upload: bool = False) -> Result:
+    def _classify(
+        self,
+        response: requests.Response,
+        body: dict[str, Any] | None,
+        *,
+        creating: bool,
+        upload: bool = False,
+    ) -> Result | None:
         return classify(
             response,
-            json_body(response),
+            body,
             creating=creating,
             now=self.clock(),
             on_daily_quota=self.quota.exhaust,
             upload=upload,
         )
+
+    def _upload_failure(self, response: requests.Response) -> Result:
+        """What a refused ``videos.insert`` session start or chunk means (its uploads cap included)."""
+        failure = self._classify(response, json_body(response), creating=False, upload=True)
+        return failure or generic_failure(response, creating=False)
 
     def _spend(self, method: str) -> Result | None:
         until = self.quota.spend(method, self.clock())
@@ -187,46 +208,23 @@ class YouTubeAdapter(Adapter):
 
     def _api(
         self, method: str, path: str, cost_key: str, *, upload_host: bool = False, **kwargs: Any
-    ) -> tuple[dict[str, Any] | None, Result | None]:
+    ) -> Answer:
+        """One Data API call, its quota units spent first (none if the local book is spent)."""
         refused = self._spend(cost_key)
         if refused:
             return None, refused
         base = self.settings.upload_url if upload_host else self.settings.api_url
-        headers = {**self._headers(), **kwargs.pop("headers", {})}
-        try:
-            response = self.http.request(
-                method,
-                f"{base.rstrip('/')}/{path}",
-                headers=headers,
-                timeout=kwargs.pop("timeout", API_TIMEOUT),
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            return None, exception_result(exc, creating=False)
-        body = json_body(response)
-        if response.ok and body is not None and "error" not in body:
-            return body, None
-        if response.ok and response.status_code == 204:
-            return {}, None
-        return None, (
-            generic_failure(response, creating=False)
-            if response.ok
-            else self._classify(response, creating=False)
-        )
+        return self.api.call(method, f"{base.rstrip('/')}/{path}", **kwargs)
 
     # -- metadata -------------------------------------------------------------------------
     def metadata(self, delivery: Delivery, publish_at: datetime | None) -> dict[str, Any] | Result:
         return video_resource(delivery, publish_at)
 
     def _timing(self, delivery: Delivery) -> tuple[str, datetime | None, float]:
+        """(mode, ``publishAt`` for a native hand-off, seconds to wait): see :func:`.base.timing`."""
         native = bool(delivery.options.get("native_schedule", self.settings.native_scheduling))
-        lead = delivery.due_at - self.clock()
-        if lead <= EARLY_TOLERANCE:
-            return "now", None, 0.0
-        if native and lead >= NATIVE_MIN_LEAD:
-            return "native", delivery.due_at, 0.0
-        return "wait", None, lead.total_seconds()
+        mode, wait = timing(delivery.due_at - self.clock(), (NATIVE_MIN_LEAD, None) if native else None)
+        return mode, (delivery.due_at if mode == "native" else None), wait
 
     # -- publish --------------------------------------------------------------------------
     def publish(self, delivery: Delivery, checkpoint: Checkpoint = no_checkpoint) -> Result:
@@ -243,38 +241,33 @@ class YouTubeAdapter(Adapter):
         resource = self.metadata(delivery, publish_at)
         if isinstance(resource, Result):
             return resource
-        refused = too_large(delivery.video, YOUTUBE_VIDEO.max_bytes, "YouTube")
-        if refused:
-            return refused
-        refused = self._spend("videos.insert")
+        refused = too_large(delivery.video, YOUTUBE_VIDEO.max_bytes, "YouTube") or self._spend(
+            "videos.insert"
+        )
         if refused:
             return refused
         size = file_size(delivery.video)
         mime = mimetypes.guess_type(delivery.video.name)[0] or "video/mp4"
-        body = json.dumps(resource, ensure_ascii=False).encode("utf-8")
         params = {"uploadType": "resumable", "part": "snippet,status"}
         if (delivery.options.get("youtube") or {}).get("notify_subscribers") is False:
             params["notifySubscribers"] = "false"
-        try:
-            response = self.http.post(
-                f"{self.settings.upload_url.rstrip('/')}/videos",
-                params=params,
-                data=body,
-                timeout=API_TIMEOUT,
-                allow_redirects=False,
-                headers={
-                    **self._headers(),
-                    "Content-Type": "application/json; charset=UTF-8",
-                    "X-Upload-Content-Length": str(size),
-                    "X-Upload-Content-Type": mime,
-                },
-            )
-        except requests.RequestException as exc:
-            # No video exists until the bytes arrive: a lost session start is safe to redo.
-            return exception_result(exc, creating=False)
-        location = response.headers.get("Location")
-        if response.status_code != 200 or not location:
-            return self._classify(response, creating=False, upload=True)
+        # No video exists until the bytes arrive: a lost session start is safe to redo (creating=False).
+        sent = self.api.send(
+            "POST",
+            f"{self.settings.upload_url.rstrip('/')}/videos",
+            params=params,
+            data=json.dumps(resource, ensure_ascii=False).encode("utf-8"),
+            headers={
+                "Content-Type": "application/json; charset=UTF-8",
+                "X-Upload-Content-Length": str(size),
+                "X-Upload-Content-Type": mime,
+            },
+        )
+        if isinstance(sent, Result):
+            return sent
+        location = sent.headers.get("Location")
+        if sent.status_code != 200 or not location:
+            return self._upload_failure(sent)
         state = {
             "session_uri": location,
             "size": size,
@@ -295,25 +288,28 @@ class YouTubeAdapter(Adapter):
             return self._upload(delivery, state, checkpoint, offset=None)
         return self.publish(delivery, checkpoint)
 
-    def _upload(
-        self, delivery: Delivery, state: dict[str, Any], checkpoint: Checkpoint, offset: int | None
-    ) -> Result:
+    def uploader(self, delivery: Delivery, state: dict[str, Any]) -> ResumableUpload:
+        """The resumable upload of ``delivery``'s clip to the session saved in ``state``."""
         assert delivery.video is not None
-
-        def progress(update: dict[str, Any]) -> None:
-            state.update(update)
-            checkpoint(dict(state))
-
-        uploader = ResumableUpload(
+        return ResumableUpload(
             self.http,
             state["session_uri"],
             Path(delivery.video),
             self._headers(),
             mime=state.get("mime", "video/mp4"),
             chunk_size=self.chunk_size,
-            on_progress=progress,
             **({"sleep": self.sleep} if self.sleep else {}),
         )
+
+    def _upload(
+        self, delivery: Delivery, state: dict[str, Any], checkpoint: Checkpoint, offset: int | None
+    ) -> Result:
+        def progress(update: dict[str, Any]) -> None:
+            state.update(update)
+            checkpoint(dict(state))
+
+        uploader = self.uploader(delivery, state)
+        uploader.on_progress = progress
         self.last_upload = uploader
         outcome = uploader.run(offset)
         if outcome.status == "done":
@@ -336,7 +332,7 @@ class YouTubeAdapter(Adapter):
             result = exception_result(outcome.exception, creating=False)
         else:
             assert outcome.response is not None
-            result = self._classify(outcome.response, creating=False, upload=True)
+            result = self._upload_failure(outcome.response)
         return Result(
             result.outcome,
             code=result.code,
@@ -357,10 +353,7 @@ class YouTubeAdapter(Adapter):
         if opts.get("playlist") and "playlist" not in state:
             state["playlist"] = self._add_to_playlist(video_id, str(opts["playlist"]))
             checkpoint(dict(state))
-        url = f"https://youtu.be/{video_id}"
-        if state.get("publish_at"):
-            return Result.handed_off(video_id, url)
-        return Result.published(video_id, url)
+        return landed(video_id, held=bool(state.get("publish_at")))
 
     def _set_thumbnail(self, video_id: str, path: Path) -> str:
         try:
@@ -385,10 +378,7 @@ class YouTubeAdapter(Adapter):
                     "Content-Length": str(size),
                 },
             )
-        if failure:
-            log.warning("thumbnail for %s failed: %s", video_id, failure.code)
-            return f"failed:{failure.code}"
-        return "done"
+        return _step("thumbnail", video_id, failure)
 
     def _add_to_playlist(self, video_id: str, playlist_id: str) -> str:
         body = {
@@ -400,98 +390,26 @@ class YouTubeAdapter(Adapter):
         _, failure = self._api(
             "POST", "playlistItems", "playlistItems.insert", params={"part": "snippet"}, json=body
         )
-        if failure:
-            log.warning("playlist insert for %s failed: %s", video_id, failure.code)
-            return f"failed:{failure.code}"
-        return "done"
+        return _step("playlist insert", video_id, failure)
 
-    # -- reconcile ------------------------------------------------------------------------
+    # -- reconcile, tokens, statistics ----------------------------------------------------
     def reconcile(self, delivery: Delivery) -> Result:
-        state = dict(delivery.resume_state or {})
-        if state.get("video_id"):
-            body, failure = self._api(
-                "GET", "videos", "videos.list", params={"part": "status", "id": state["video_id"]}
-            )
-            if failure:
-                return (
-                    failure
-                    if failure.outcome.value == "auth_expired"
-                    else Result.unknown(failure.code, failure.reason)
-                )
-            assert body is not None
-            items = body.get("items") or []
-            if not items:
-                return Result.absent(msg("youtube.not_found"))
-            status = items[0].get("status") or {}
-            url = f"https://youtu.be/{state['video_id']}"
-            if status.get("publishAt") and status.get("privacyStatus") == "private":
-                return Result.handed_off(str(state["video_id"]), url)
-            return Result.published(str(state["video_id"]), url)
-        if state.get("session_uri") and delivery.video is not None:
-            uploader = ResumableUpload(self.http, state["session_uri"], Path(delivery.video), self._headers())
-            try:
-                response = uploader.query()
-            except requests.RequestException as exc:
-                return Result.unknown(type(exc).__name__, mask_text(str(exc))[:300])
-            if response.status_code in (200, 201):
-                resource = json_body(response) or {}
-                if resource.get("id"):
-                    url = f"https://youtu.be/{resource['id']}"
-                    return (
-                        Result.handed_off(str(resource["id"]), url)
-                        if state.get("publish_at")
-                        else Result.published(str(resource["id"]), url)
-                    )
-            if response.status_code == 308:
-                state["offset"] = uploader._follow(response)
-                return Result.pending(state, poll_after=0)
-            if response.status_code in (404, 410):
-                return Result.absent(msg("youtube.session_gone"))
-            return Result.unknown(f"http_{response.status_code}")
-        # No session was ever opened (or none was saved): no video can exist.
-        return Result.absent(msg("youtube.not_found"))
+        return reconcile.look_up(self, delivery)
 
-    # -- tokens ---------------------------------------------------------------------------
     def refresh(self, credentials: Credentials) -> Credentials:
         return auth.refresh(self.settings, self.http, credentials, self.clock())
 
-    # -- engagement -----------------------------------------------------------------------
     def follower_count(self) -> int | None:
         """Subscribers of the channel (``channels.list?part=statistics&mine=true``); None when hidden."""
-        body, failure = self._api("GET", "channels", "channels.list", params={"part": "statistics", "mine": "true"})
-        if failure or body is None:
-            return None
-        for item in body.get("items") or []:
-            stats = item.get("statistics") or {}
-            if stats.get("hiddenSubscriberCount") or "subscriberCount" not in stats:
-                return None
-            return int(stats["subscriberCount"])
-        return None
+        return statistics.subscribers(self)
 
     def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
-        out: dict[str, Metrics] = {}
-        for i in range(0, len(remote_ids), 50):
-            batch = remote_ids[i : i + 50]
-            body, failure = self._api(
-                "GET",
-                "videos",
-                "videos.list",
-                params={"part": "statistics", "id": ",".join(batch), "maxResults": "50"},
-            )
-            if failure or body is None:
-                log.warning("youtube statistics failed: %s", failure.code if failure else None)
-                continue
-            for item in body.get("items") or []:
-                stats = item.get("statistics") or {}
+        return statistics.video_metrics(self, remote_ids)
 
-                def num(key: str, stats: dict[str, Any] = stats) -> int | None:
-                    return int(stats[key]) if key in stats else None
 
-                out[str(item["id"])] = Metrics(
-                    views=num("viewCount"),
-                    reactions=num("likeCount"),
-                    comments=num("commentCount"),
-                    shares=None,
-                    raw=stats,
-                )
-        return out
+def _step(name: str, video_id: str, failure: Result | None) -> str:
+    """How an optional step after the upload went, as recorded in the resume state."""
+    if failure:
+        log.warning("%s for %s failed: %s", name, video_id, failure.code)
+        return f"failed:{failure.code}"
+    return "done"

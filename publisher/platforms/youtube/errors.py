@@ -105,8 +105,9 @@ def classify(
     now: datetime,
     on_daily_quota: Callable[[datetime], datetime],
     upload: bool = False,
-) -> Result:
-    """The one mapping from a YouTube error answer to a :class:`Result`.
+) -> Result | None:
+    """The one mapping from a YouTube answer to a :class:`Result`: ``None`` for a success (2xx
+    with a JSON body and no ``error``, or 204), else the failure it means.
 
     Only a *daily* cap postpones to the next quota day (midnight Pacific): ``quotaExceeded`` /
     ``dailyLimitExceeded`` (the project's units, recorded as spent through ``on_daily_quota``),
@@ -116,8 +117,12 @@ def classify(
     ``retry_after`` is the platform's ``Retry-After`` or ``None`` (the publisher's jittered
     exponential backoff decides), so a hiccup never costs a post its grace window.
     """
-    reason, error = reason_of(body)
     status = response.status_code
+    if response.ok:
+        if status == 204 or (body is not None and "error" not in body):
+            return None
+        return generic_failure(response, creating=creating)
+    reason, error = reason_of(body)
     if reason in UNITS_REASONS:
         until = on_daily_quota(now)  # the project's units are shared: other workers stop too
         return _postponed(reason, until, now, "app")

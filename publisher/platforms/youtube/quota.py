@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from publisher.platforms.base import QuotaCounter
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -38,18 +39,9 @@ def next_reset(now: datetime) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=PACIFIC).astimezone(UTC)
 
 
-class QuotaCounter(Protocol):
-    """Shared storage of units spent per project per quota day (the lead backs it by the database)."""
-
-    def add(self, project: str, day: date, units: int) -> int:
-        """Atomically add ``units`` (may be negative) and return the new total for that day."""
-        ...
-
-    def used(self, project: str, day: date) -> int: ...
-
-
 class MemoryQuotaCounter:
-    """In-process counter for tests, demos and single-process runs."""
+    """In-process :class:`~publisher.platforms.base.QuotaCounter` for tests and dry runs: each
+    adapter built without a counter keeps one of its own (production passes the database's)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -35,7 +35,8 @@ _RANGE_RE = re.compile(r"bytes=(\d+)-(\d+)")
 
 @dataclass
 class UploadOutcome:
-    """How an upload run ended: ``done`` (``resource`` set), ``failed`` (``response`` or
+    """How an upload run (or one answer, :meth:`ResumableUpload.read`) ended: ``done``
+    (``resource`` set), ``more`` (``offset`` to send next), ``failed`` (``response`` or
     ``exception`` set, session still valid), ``gone`` (session expired)."""
 
     status: str
@@ -85,66 +86,70 @@ class ResumableUpload:
         """The status query: an empty PUT with ``Content-Range: bytes */total``."""
         return self._put(b"", {"Content-Range": f"bytes */{self.size}", "Content-Length": "0"})
 
+    def _send_chunk(self, position: int) -> requests.Response:
+        end = min(position + self.chunk_size, self.size)
+        body = FileSlice(self.path, position, end - position)
+        headers = {
+            "Content-Length": str(end - position),
+            "Content-Type": self.mime,
+            "Content-Range": f"bytes {position}-{end - 1}/{self.size}",
+        }
+        try:
+            self.sent_ranges.append((position, end))
+            return self._put(body, headers)
+        finally:
+            body.close()
+
+    def read(self, response: requests.Response, position: int) -> UploadOutcome:
+        """The one reading of an answer of this protocol: ``done`` (200/201, the video resource),
+        ``more`` (308, ``offset`` is the next byte to send), ``gone`` (404/410: the session
+        expired) or ``failed`` (anything else: the caller classifies the response)."""
+        status = response.status_code
+        if status in (200, 201):
+            return UploadOutcome(
+                "done", json_body(response) or {}, offset=self.size, session_uri=self.session_uri
+            )
+        if status == 308:
+            return UploadOutcome("more", offset=self._follow(response), session_uri=self.session_uri)
+        outcome = "gone" if status in (404, 410) else "failed"
+        return UploadOutcome(outcome, response=response, offset=position, session_uri=self.session_uri)
+
     def run(self, offset: int | None) -> UploadOutcome:
-        """Upload from ``offset`` (``None``: ask the server first) until done or out of retries."""
+        """Upload from ``offset`` (``None``: ask the server first) until done or out of retries.
+
+        A dropped connection or a 5xx is retried with exponential backoff after a status query;
+        a chunk that moves nothing counts as a retry too, so the loop always ends.
+        """
         retries = 0
         need_status = offset is None
         position = offset or 0
         last_failure: UploadOutcome | None = None
         while retries <= self.max_retries:
             was_query = need_status
-            try:
-                if need_status:
-                    response = self.query()
-                    need_status = False
-                else:
-                    end = min(position + self.chunk_size, self.size)
-                    if position >= self.size and self.size > 0:
-                        need_status = True
-                        continue
-                    body = FileSlice(self.path, position, end - position)
-                    headers = {
-                        "Content-Length": str(end - position),
-                        "Content-Type": self.mime,
-                        "Content-Range": f"bytes {position}-{end - 1}/{self.size}",
-                    }
-                    try:
-                        self.sent_ranges.append((position, end))
-                        response = self._put(body, headers)
-                    finally:
-                        body.close()
-            except requests.RequestException as exc:
-                last_failure = UploadOutcome(
-                    "failed", exception=exc, offset=position, session_uri=self.session_uri
-                )
-                retries += 1
-                need_status = True
-                self._backoff(retries)
+            if not need_status and position >= self.size > 0:
+                need_status = True  # everything was sent: ask what arrived
                 continue
-            if response.status_code in (200, 201):
-                return UploadOutcome(
-                    "done", resource=json_body(response) or {}, offset=self.size, session_uri=self.session_uri
-                )
-            if response.status_code == 308:
-                new_position = self._follow(response)
-                if new_position > position:
+            try:
+                answer = self.read(self.query() if need_status else self._send_chunk(position), position)
+            except requests.RequestException as exc:
+                answer = UploadOutcome("failed", exception=exc, offset=position, session_uri=self.session_uri)
+            need_status = False
+            if answer.status == "more":
+                if answer.offset > position:
                     retries = 0
                 elif not was_query:
                     retries += 1  # a chunk that moved nothing: do not loop for ever
-                position = new_position
+                position = answer.offset
                 self.on_progress({"session_uri": self.session_uri, "offset": position})
                 continue
-            if response.status_code in (404, 410):
-                return UploadOutcome("gone", response=response, offset=position, session_uri=self.session_uri)
-            if response.status_code >= 500:
-                last_failure = UploadOutcome(
-                    "failed", response=response, offset=position, session_uri=self.session_uri
-                )
-                retries += 1
-                need_status = True
-                self._backoff(retries)
-                continue
-            return UploadOutcome("failed", response=response, offset=position, session_uri=self.session_uri)
+            if answer.status != "failed" or (
+                answer.response is not None and answer.response.status_code < 500
+            ):
+                return answer
+            last_failure = answer
+            retries += 1
+            need_status = True
+            self._backoff(retries)
         assert last_failure is not None
         return last_failure
 

@@ -1,4 +1,5 @@
-"""Zalo Official Account publishing, split by concern: adapter, OAuth, error codes."""
+"""Zalo Official Account publishing, split by concern: adapter, article bodies, reconcile,
+statistics, OAuth, error codes."""
 
 from publisher.platforms.zalo.adapter import ZaloOAAdapter
 

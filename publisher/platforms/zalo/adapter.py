@@ -14,14 +14,11 @@ Video article → ``preparevideo`` (multipart) → video token checkpointed → 
 Optional broadcast of the published article to followers (``/v2.0/oa/message``), only between
 06:00 and 22:00 Vietnam time; its failure never fails the article.
 
-Never create twice: a saved article token is verified; without one, ``getslice`` (limit 10, newest
-first) is read back to the start of the send that may have created the article and an article
-with our title (and description) made since then is adopted, id and link. "Absent" (safe to send
-again) only when the list provably reaches back past the send and the settle time (setting
-``reconcile_settle_seconds``) is over; otherwise the outcome stays unknown. The article's link is
-recorded when it is verified or adopted (``link`` in the answer, UNCERTAIN; else the setting
-``article_url_template``). Errors come as HTTP 200 with a negative ``error``:
-:func:`.errors.classify` maps the codes.
+Never create twice: a saved article token is verified; without one, the OA's article list is read
+back past the send (:mod:`.reconcile`). The article's link is recorded when it is verified or
+adopted (``link`` in the answer, UNCERTAIN; else the setting ``article_url_template``). Errors come
+as HTTP 200 with a negative ``error``: :func:`.errors.classify` maps the codes. Views, shares and
+followers: :mod:`.statistics`.
 
 UNCERTAIN, safe defaults: title ≤ 149 and description ≤ 299 characters (Zalo rejects exactly
 150/300; we cut descriptions at 250); ``comment: "show"`` (the SDK's value); the cover must be a
@@ -34,8 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 import requests
 
@@ -43,6 +39,7 @@ from publisher.core.models import Delivery, Platform, PostSpec, nfc
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
     Adapter,
+    AdapterOptions,
     Checkpoint,
     Credentials,
     Metrics,
@@ -50,24 +47,15 @@ from publisher.platforms.base import (
     Problem,
     Result,
     no_checkpoint,
+    timing,
 )
-from publisher.platforms.http import (
-    API_TIMEOUT,
-    UPLOAD_TIMEOUT,
-    exception_result,
-    generic_failure,
-    json_body,
-    too_large,
-)
+from publisher.platforms.http import UPLOAD_TIMEOUT, Answer, ApiClient, too_large
 from publisher.platforms.media_limits import ZALO_VIDEO
-from publisher.platforms.zalo import article, auth
+from publisher.platforms.zalo import article, auth, reconcile, statistics
 from publisher.platforms.zalo.errors import (
     ARTICLE_PROCESSING,
     AUTH_CODES,
-    SUCCESS,
-    VIETNAM,
     classify,
-    error_code,
     in_broadcast_window,
     next_broadcast_window,
 )
@@ -85,31 +73,14 @@ register(
             "Chưa đến giờ đăng lên Zalo (còn {minutes} phút).",
             "Too early to publish on Zalo ({minutes} minutes left).",
         ),
-        "zalo.not_found": ("Không thấy bài trên OA.", "The article is not on the OA."),
         "zalo.local_images": (
             "{n} ảnh trong máy không được đưa lên bài Zalo; ghi đường dẫn công khai vào zalo.image_urls.",
             "{n} local photos are not sent to the Zalo article; list public URLs in zalo.image_urls.",
         ),
         "zalo.video_processing": ("Zalo đang xử lý video.", "Zalo is still processing the video."),
-        "zalo.adopted": (
-            "Đã thấy bài trên OA (tạo lúc {at}); nhận bài này, không đăng lại.",
-            "Found the article on the OA (created {at}); adopted it, not sent again.",
-        ),
-        "zalo.list_incomplete": (
-            "Danh sách bài trên OA chưa phủ hết khoảng từ lần gửi ({since}); chưa thể khẳng định bài "
-            "chưa lên, sẽ kiểm tra lại.",
-            "The OA's article list did not reach back to the send ({since}); cannot yet tell the "
-            "article is absent, will look again.",
-        ),
     }
 )
 
-EARLY_TOLERANCE = timedelta(seconds=60)
-#: an article created this recently may still be processing and missing from the list
-#: (default of the setting ``reconcile_settle_seconds``; how long Zalo takes is UNCERTAIN)
-RECONCILE_SETTLE = timedelta(minutes=3)
-#: Zalo's ``create_date`` and our clock may disagree: the window opens this long before the send
-RECONCILE_SLACK = timedelta(minutes=2)
 DESCRIPTION_CUT = 250
 
 
@@ -121,7 +92,7 @@ class ZaloOAAdapter(Adapter):
     description_max: ClassVar[int] = 299
     max_images: ClassVar[int] = 20
     supports_video: ClassVar[bool] = True
-    supports_native_scheduling: ClassVar[bool] = False
+    reports_followers: ClassVar[bool] = True
     list_limit: ClassVar[int] = 10  # getslice rejects more ("maximum limit is 10")
     #: pages of ``getslice`` read back towards a send before giving up (stays unconfirmed)
     list_pages_max: ClassVar[int] = 30
@@ -133,9 +104,13 @@ class ZaloOAAdapter(Adapter):
     #: (zalo.md §5: "refresh, retry once"). Permission codes (-212/-223) are not cured by a refresh.
     refresh_codes: ClassVar[frozenset[str]] = frozenset({*(str(c) for c in AUTH_CODES), "http_401"})
 
-    def __init__(self, credentials: Credentials, settings: Any = None, http: Any = None) -> None:
-        super().__init__(credentials, settings or ZaloSettings(), http or requests.Session())
-        self.clock = lambda: datetime.now(UTC)
+    def __init__(
+        self, credentials: Credentials, settings: Any = None, http: Any = None, **kw: Unpack[AdapterOptions]
+    ) -> None:
+        super().__init__(credentials, settings or ZaloSettings(), http or requests.Session(), **kw)
+        self.api = ApiClient(
+            self.http, self._classify, lambda: {"access_token": self.credentials.access_token}
+        )
         self.sleep = time.sleep
 
     @classmethod
@@ -156,38 +131,33 @@ class ZaloOAAdapter(Adapter):
             problems.append(Problem("options", msg("zalo.no_cover"), severity="warn", code="no_cover"))
         return problems
 
-    # -- calls ----------------------------------------------------------------------------
-    def _url(self, path: str) -> str:
-        return f"{self.settings.openapi_url.rstrip('/')}/{path.lstrip('/')}"
+    @classmethod
+    def video_preset(cls, delivery: Delivery, upright: bool) -> str | None:
+        """Every clip becomes a video article, made small enough for Zalo whatever its shape."""
+        return ZALO_VIDEO.key
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        creating: bool = False,
-        headers: dict[str, str] | None = None,
-        timeout: Any = API_TIMEOUT,
-        **kwargs: Any,
-    ) -> tuple[dict[str, Any] | None, Result | None]:
-        try:
-            response = self.http.request(
-                method,
-                self._url(path),
-                headers={"access_token": self.credentials.access_token, **(headers or {})},
-                timeout=timeout,
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            return None, exception_result(exc, creating=creating)
-        body = json_body(response)
-        if response.ok and body is not None and error_code(body) == SUCCESS:
-            data = body.get("data")
-            return (data if isinstance(data, dict) else {"value": data}), None
-        if body is None or error_code(body) is None:
-            return None, generic_failure(response, creating=creating)
-        return None, classify(response, body, creating=creating, now=self.clock())
+    # -- calls ----------------------------------------------------------------------------
+    def _classify(
+        self, response: requests.Response, body: dict[str, Any] | None, *, creating: bool
+    ) -> Result | None:
+        return classify(response, body, creating=creating, now=self.clock())
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """One Open API call; on success its ``data`` (a value that is not an object as ``{"value": …}``)."""
+        url = f"{self.settings.openapi_url.rstrip('/')}/{path.lstrip('/')}"
+        body, failure = self.api.call(method, url, **kwargs)
+        if body is None:
+            return None, failure
+        data = body.get("data")
+        return (data if isinstance(data, dict) else {"value": data}), None
+
+    def list_page(self, kind: str, page: int) -> Answer:
+        """One page of the OA's articles of ``kind`` (``normal`` or ``video``), newest first."""
+        return self._call(
+            "GET",
+            "v2.0/article/getslice",
+            params={"offset": page * self.list_limit, "limit": self.list_limit, "type": kind},
+        )
 
     # -- article body ---------------------------------------------------------------------
     def _cover(self, delivery: Delivery) -> str | None:
@@ -209,12 +179,10 @@ class ZaloOAAdapter(Adapter):
         state = dict(delivery.resume_state or {})
         if state.get("article_id") or state.get("article_token") or state.get("video_token"):
             return self.poll(delivery, state, checkpoint)
-        lead = delivery.due_at - self.clock()
-        if lead > EARLY_TOLERANCE:
+        _, wait = timing(delivery.due_at - self.clock(), None)  # no native scheduling on Zalo
+        if wait:
             return Result.transient(
-                "not_due",
-                msg("zalo.not_due", minutes=round(lead.total_seconds() / 60)),
-                retry_after=lead.total_seconds(),
+                "not_due", msg("zalo.not_due", minutes=round(wait / 60)), retry_after=wait
             )
         cover = self._cover(delivery)
         if delivery.video is None and not cover:
@@ -241,6 +209,11 @@ class ZaloOAAdapter(Adapter):
     def _create(
         self, delivery: Delivery, body: dict[str, Any], state: dict[str, Any], checkpoint: Checkpoint
     ) -> Result:
+        if state.get("video_id"):
+            # A video article is created in a later poll, minutes after the send began: a look-up
+            # after a lost answer must search (and wait for the list to settle) from *this* moment.
+            state["create_started_at"] = self.clock().isoformat()
+            checkpoint(dict(state))
         data, failure = self._call("POST", "v2.0/article/create", json=body, creating=True)
         if failure:
             return failure
@@ -350,82 +323,7 @@ class ZaloOAAdapter(Adapter):
 
     # -- reconcile ------------------------------------------------------------------------
     def reconcile(self, delivery: Delivery) -> Result:
-        """Did the send whose answer was lost create the article? Saved ids first, then the list.
-
-        ``delivery.last_attempt_at`` is the start of that *send* (the publisher passes it; a later
-        look-up must not move the window). An article with our title (and description) created
-        since then is adopted. "Absent" needs proof: the list read back past the send, and the
-        settle time since the send over (Zalo lists a new article only once it is processed).
-        """
-        state = dict(delivery.resume_state or {})
-        kind = self._kind(delivery, state)
-        if state.get("article_id"):
-            article_id = str(state["article_id"])
-            return Result.published(article_id, state.get("article_url") or self._link(article_id, kind))
-        token = str(state["article_token"]) if state.get("article_token") else None
-        if token:
-            data, failure = self._call("POST", "v2.0/article/verify", json={"token": token})
-            found_id = (data or {}).get("id") or (data or {}).get("article_id")
-            if found_id:
-                return Result.published(str(found_id), self._link(str(found_id), kind, data))
-            if failure and failure.code == str(ARTICLE_PROCESSING):
-                return Result.unknown(failure.code, failure.reason)
-            # The token did not resolve: fall back to the list.
-        sent = delivery.last_attempt_at or delivery.due_at
-        since = sent - RECONCILE_SLACK
-        found, covered, failure = self._search(delivery, since, token)
-        if found is not None:
-            article_id = str(found["id"])
-            created = article.created_at(found)
-            return Result(
-                Outcome.PUBLISHED,
-                remote_id=article_id,
-                url=article.link_of(found) or self._template_link(article_id),
-                code="adopted",
-                reason=msg("zalo.adopted", at=_local(created) if created else "?"),
-            )
-        if failure is not None:
-            return Result.unknown(failure.code, failure.reason)
-        if self.clock() - sent < self._settle():
-            return Result.unknown("settling", msg("zalo.processing"))
-        if not covered:
-            return Result.unknown("list_incomplete", msg("zalo.list_incomplete", since=_local(since)))
-        return Result.absent(msg("zalo.not_found"))
-
-    def _search(
-        self, delivery: Delivery, since: datetime, token: str | None
-    ) -> tuple[dict[str, Any] | None, bool, Result | None]:
-        """(the article our send made or None, whether the list provably covers ``since``, a failure).
-
-        ``getslice`` lists the newest first, 10 a page: read on until an item older than ``since``
-        (by creation and update, so either sort order proves it) or the end of the list.
-        """
-        title = article.norm(delivery.title)
-        description = article.norm(self._description(delivery))
-        candidates: list[dict[str, Any]] = []
-        covered = True
-        for kind in ("video", "normal") if delivery.video is not None else ("normal",):
-            reached = False
-            for page in range(self.list_pages_max):
-                data, failure = self._call(
-                    "GET",
-                    "v2.0/article/getslice",
-                    params={"offset": page * self.list_limit, "limit": self.list_limit, "type": kind},
-                )
-                if failure:
-                    return None, False, failure
-                items = [i for i in (data or {}).get("medias") or [] if isinstance(i, dict) and i.get("id")]
-                candidates += [i for i in items if article.is_ours(i, title, description, since, token)]
-                oldest = article.latest_time(items[-1]) if items else None
-                if len(items) < self.list_limit or (oldest is not None and oldest < since):
-                    reached = True
-                    break
-            covered = covered and reached
-        return article.earliest(candidates, token), covered, None
-
-    def _settle(self) -> timedelta:
-        seconds = getattr(self.settings, "reconcile_settle_seconds", None)
-        return RECONCILE_SETTLE if seconds is None else timedelta(seconds=float(seconds))
+        return reconcile.look_up(self, delivery)
 
     @staticmethod
     def _kind(delivery: Delivery, state: dict[str, Any]) -> str:
@@ -436,9 +334,7 @@ class ZaloOAAdapter(Adapter):
         page: it was just made), else the ``article_url_template`` setting. Never fails the publish."""
         link = article.link_of(answer)
         if link is None:
-            data, _failure = self._call(
-                "GET", "v2.0/article/getslice", params={"offset": 0, "limit": self.list_limit, "type": kind}
-            )
+            data, _failure = self.list_page(kind, 0)
             for item in (data or {}).get("medias") or []:
                 if isinstance(item, dict) and str(item.get("id")) == article_id:
                     link = article.link_of(item)
@@ -449,44 +345,13 @@ class ZaloOAAdapter(Adapter):
         template = getattr(self.settings, "article_url_template", None)
         return str(template).replace("{id}", article_id) if template else None
 
-    # -- tokens and engagement ------------------------------------------------------------
+    # -- tokens and statistics ------------------------------------------------------------
     def refresh(self, credentials: Credentials) -> Credentials:
         return auth.refresh(self.settings, self.http, credentials, now=self.clock())
 
     def fetch_engagement(self, remote_ids: list[str], max_pages: int = 10) -> dict[str, Metrics]:
-        wanted = set(remote_ids)
-        out: dict[str, Metrics] = {}
-        for kind in ("normal", "video"):
-            for page in range(max_pages):
-                if wanted <= set(out):
-                    return out
-                data, failure = self._call(
-                    "GET",
-                    "v2.0/article/getslice",
-                    params={"offset": page * self.list_limit, "limit": self.list_limit, "type": kind},
-                )
-                if failure or data is None:
-                    break
-                items = data.get("medias") or []
-                for item in items:
-                    if str(item.get("id")) in wanted:
-                        out[str(item["id"])] = Metrics(
-                            views=article.as_int(item.get("total_view")),
-                            shares=article.as_int(item.get("total_share")),
-                            raw={k: item.get(k) for k in ("total_view", "total_share", "type")},
-                        )
-                if len(items) < self.list_limit:
-                    break
-        return out
+        return statistics.article_metrics(self, remote_ids, max_pages)
 
     def follower_count(self) -> int | None:
         """Followers of the OA from ``/v2.0/oa/getoa`` (``num_follower``: field name UNCERTAIN)."""
-        data, failure = self._call("GET", "v2.0/oa/getoa")
-        if failure or data is None:
-            return None
-        return article.as_int(data.get("num_follower"))
-
-
-def _local(value: datetime) -> str:
-    """A time as the officer reads it: Vietnam local time."""
-    return value.astimezone(VIETNAM).strftime("%H:%M:%S %d/%m/%Y")
+        return statistics.followers(self)

@@ -146,7 +146,7 @@ def is_ours(
     if norm(item.get("title")) != title:
         return False
     created = created_at(item)
-    if created is not None and created < since:
+    if created is None or created < since:  # an undated article cannot be proved to be ours
         return False
     theirs = norm(item.get("description"))
     return not (description and theirs) or _same_text(description, theirs)

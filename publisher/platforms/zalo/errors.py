@@ -127,8 +127,12 @@ def error_code(body: dict[str, Any] | None) -> int | None:
 
 def classify(
     response: requests.Response, body: dict[str, Any] | None, *, creating: bool, now: datetime
-) -> Result:
+) -> Result | None:
+    """What a Zalo answer means: ``None`` for a success (2xx with ``error: 0``), else the failure,
+    from the ``error`` code (never the message); an answer without a code tells nothing."""
     code = error_code(body)
+    if response.ok and code == SUCCESS:
+        return None
     if code is None or code == SUCCESS:
         return generic_failure(response, creating=creating)
     tag = str(code)

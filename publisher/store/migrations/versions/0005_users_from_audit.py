@@ -3,7 +3,10 @@
 A data migration, no schema change. Before named users, ``--by`` was free text: every person named
 in ``posts.queued_by``, ``posts.approved_by`` or ``audit.actor`` becomes a user, so that the office
 keeps working after the upgrade. Spellings of one name (NFD, case, extra spaces) become one user,
-shown as the spelling used most often. The role is ``approver`` for whoever ever approved, else
+shown as the spelling used most often. Each name goes through the same check as
+``publisher users add``: control and invisible characters (a zero-width space) are dropped first,
+so that "Trần\u200b B" is "Trần B", not a second person who might approve alone; a name still
+invalid after that (empty, too long, reserved) names nobody and is left out. The role is ``approver`` for whoever ever approved, else
 ``officer``; nobody becomes ``admin`` (the first ``publisher users add NAME --role admin`` does, no
 ``--by`` needed while there is none). Names the software itself writes (``system``, ``worker``,
 ``dispatch:…``, the demo's ``demo``/``publisher``) are left out.
@@ -22,7 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import publisher.store.schema
-from publisher.core.people import NAME_MAX, clean_name, is_system_actor, name_key
+from publisher.core.people import name_key, strip_invisible, validate_name
+from publisher.errors import UserError
 
 revision = "0005"
 down_revision = "0004"
@@ -50,11 +54,13 @@ def upgrade() -> None:
     approvers: set[str] = set()
 
     def seen(name: str | None, approved: bool = False, times: int = 1) -> None:
-        if not name or is_system_actor(name):
+        if not name:
             return
-        shown, key = clean_name(name), name_key(name)
-        if not key or len(shown) > NAME_MAX or len(key) > NAME_MAX:
-            return
+        try:
+            shown = validate_name(strip_invisible(name))  # as `users add` would take it (or refuse it)
+        except UserError:
+            return  # empty, too long, or a name the software itself writes: nobody
+        key = name_key(shown)
         spellings.setdefault(key, Counter())[shown] += times
         if approved:
             approvers.add(key)

@@ -1,0 +1,42 @@
+"""``retry``: send again, now, what failed, was missed or waits for a retry.
+
+Our own pacing (the shared rate limiter) is lifted for what the officer retries; a wait the
+platform itself asked for stays, and the delivery is reported as held until then. When the limiter
+cannot be reached (Redis down) the retry still happens and the result says the pace may apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from publisher.core.models import Target
+from publisher.ratelimit import limiter_for
+from publisher.settings import Settings
+from publisher.store.repo import RetryReport
+
+
+@dataclass
+class RetryResult:
+    report: RetryReport
+    limiter_errors: list[str] = field(default_factory=list)  # one per release the limiter could not do
+
+
+def retry_deliveries(store: Any, settings: Settings, refs: Sequence[str]) -> RetryResult:
+    """Retry ``refs`` (post ids, or ``post:platform/name`` deliveries) as ``PUBLISHER_USER``."""
+    limiter = limiter_for(settings, store.db)
+    errors: list[str] = []
+
+    def release(target: Target, sends: int) -> float:
+        try:
+            return float(limiter.release(target, sends))
+        except Exception as exc:  # the limiter's store is down: retry anyway, and say the pace may apply
+            errors.append(type(exc).__name__)
+            return 0.0
+
+    report = store.retry(list(refs), settings.actor(), release=release)
+    return RetryResult(report, errors)
+
+
+__all__ = ["RetryResult", "retry_deliveries"]
