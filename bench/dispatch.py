@@ -68,7 +68,7 @@ def throughput(
 ) -> dict[str, Any]:
     import redis
 
-    from publisher import dispatch
+    from publisher.actions import dispatch
     from publisher.core.models import Platform, PostSpec, Target
     from publisher.platforms.base import Credentials
     from publisher.settings import Settings
@@ -232,7 +232,7 @@ def _wait(predicate: Any, timeout: float) -> None:
 def tick_cost(rows: int, kind: str, pg_admin: str, repeat: int) -> dict[str, Any]:
     from sqlalchemy import create_engine, event, text
 
-    from publisher import dispatch
+    from publisher.actions import dispatch
     from publisher.settings import Settings
     from publisher.store import Store
 

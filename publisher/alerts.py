@@ -30,16 +30,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from publisher.accounts import reconnect_commands
 from publisher.core.models import Target
 from publisher.core.states import State
 from publisher.i18n import register, t
 from publisher.settings import AlertSettings, Settings
-from publisher.store import schema as s
-from publisher.store import schema_engagement as e
+from publisher.store import alerts as ledger
 from publisher.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -162,26 +159,15 @@ def scan(store: Store, now: datetime) -> list[Incident]:
     """Every incident the officer should know about at ``now``."""
     settings = store.settings
     tz = settings.timezone
-    D, P, A = s.deliveries, s.posts, s.accounts
     out: list[Incident] = []
-    with store.db.read() as conn:
-        rows = conn.execute(
-            select(D, P.c.key, P.c.title, A.c.platform, A.c.name)
-            .join(P, P.c.id == D.c.post_id)
-            .join(A, A.c.id == D.c.account_id)
-            .where(D.c.state.in_([State.FAILED.value, State.MISSED.value]), D.c.updated_at >= now - LOOKBACK)
-            .order_by(D.c.id)
-        ).all()
-        counts: dict[int, int] = {}
-        earliest: dict[int, datetime] = {}  # the first deadline still open, per account
-        for account_id, deadline in conn.execute(
-            select(D.c.account_id, D.c.deadline).where(D.c.state == State.NEEDS_REAUTH.value)
-        ):
-            counts[account_id] = counts.get(account_id, 0) + 1
-            if deadline >= now and (account_id not in earliest or deadline < earliest[account_id]):
-                earliest[account_id] = deadline
-        accounts = conn.execute(select(A).where(A.c.status != "disabled").order_by(A.c.id)).all()
-    for r in rows:
+    read = ledger.incident_rows(store.db, now - LOOKBACK)
+    counts: dict[int, int] = {}
+    earliest: dict[int, datetime] = {}  # the first deadline still open, per account
+    for account_id, deadline in read.waiting_reauth:
+        counts[account_id] = counts.get(account_id, 0) + 1
+        if deadline >= now and (account_id not in earliest or deadline < earliest[account_id]):
+            earliest[account_id] = deadline
+    for r in read.stopped:
         target = f"{r.platform}/{r.name}"
         kind = "failed" if r.state == State.FAILED.value else "missed"
         title = t(f"alerts.{kind}.title", key=r.key, target=target)
@@ -198,7 +184,7 @@ def scan(store: Store, now: datetime) -> list[Incident]:
             Incident(f"delivery:{r.id}:{kind}:{_stamp(r.updated_at)}", kind, title, body, delivery_id=r.id)
         )
     warn = timedelta(days=settings.alerts.token_warning_days)
-    for a in accounts:
+    for a in read.accounts:
         target = f"{a.platform}/{a.name}"
         commands = reconnect_commands(Target.parse(target), a.remote_id)
         if a.status == "needs_reauth":
@@ -249,28 +235,13 @@ def _expiry(
 
 def record(store: Store, incidents: list[Incident], now: datetime) -> list[str]:
     """Insert the incidents not seen before; the UNIQUE key makes this safe under concurrency."""
-    new: list[str] = []
-    for inc in incidents:
-        try:
-            with store.db.write() as conn:
-                if conn.execute(select(e.alerts.c.id).where(e.alerts.c.incident_key == inc.key)).first():
-                    continue
-                conn.execute(
-                    insert(e.alerts).values(
-                        incident_key=inc.key,
-                        kind=inc.kind,
-                        delivery_id=inc.delivery_id,
-                        account_id=inc.account_id,
-                        subject=inc.subject,
-                        body=inc.body,
-                        created_at=now,
-                        attempts=0,
-                    )
-                )
-                new.append(inc.key)
-        except IntegrityError:  # another worker recorded it first
-            continue
-    return new
+    return [
+        inc.key
+        for inc in incidents
+        if ledger.record(
+            store.db, inc.key, inc.kind, inc.subject, inc.body, now, inc.delivery_id, inc.account_id
+        )
+    ]
 
 
 Sender = Callable[[AlertSettings, str, str, dict[str, Any]], None]
@@ -319,23 +290,8 @@ def notify(
     if not wanted:
         return report
     report.raised = record(store, scan(store, now), now)
-    A = e.alerts
-    with store.db.read() as conn:
-        pending = conn.execute(
-            select(A).where(A.c.sent_at.is_(None), A.c.attempts < MAX_ATTEMPTS).order_by(A.c.id)
-        ).all()
-    for row in pending:
-        with store.db.write() as conn:
-            claimed = conn.execute(
-                update(A)
-                .where(
-                    A.c.id == row.id,
-                    A.c.sent_at.is_(None),
-                    or_(A.c.claimed_at.is_(None), A.c.claimed_at < now - LEASE),
-                )
-                .values(claimed_at=now, attempts=A.c.attempts + 1)
-            ).rowcount
-        if not claimed:
+    for row in ledger.unsent(store.db, MAX_ATTEMPTS):
+        if not ledger.claim(store.db, row.id, now, LEASE):
             continue
         done = [c for c in (row.channel or "").split(",") if c]
         errors: list[str] = []
@@ -357,15 +313,12 @@ def notify(
                 continue
             done.append(channel)
             report.sent.append((row.incident_key, channel))
-        with store.db.write() as conn:
-            conn.execute(
-                update(A)
-                .where(A.c.id == row.id)
-                .values(
-                    channel=",".join(done) or None,
-                    sent_at=None if errors else datetime.now(UTC),
-                    claimed_at=now if not errors else None,
-                    last_error="; ".join(errors) or None,
-                )
-            )
+        ledger.finish(
+            store.db,
+            row.id,
+            done,
+            sent_at=None if errors else datetime.now(UTC),
+            claimed_at=now if not errors else None,
+            last_error="; ".join(errors) or None,
+        )
     return report

@@ -32,18 +32,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.exc import IntegrityError
-
 from publisher.core.models import Platform, Target
-from publisher.core.states import State
 from publisher.errors import PublisherError
 from publisher.platforms.base import Adapter, Credentials, Metrics
+from publisher.platforms.http import mask_text
 from publisher.platforms.registry import adapter_factory
-from publisher.ratelimit import Buckets, Limiter, Rate
+from publisher.platforms.tokens import ensure_fresh, needs_refresh
+from publisher.ratelimit import Buckets, Limiter, Rate, limiter_for
 from publisher.settings import Settings
-from publisher.store import schema as s
-from publisher.store import schema_engagement as e
+from publisher.store import engagement as rows
 from publisher.store.counters import DbQuotaCounter
 from publisher.store.repo import Store
 
@@ -112,37 +109,12 @@ def due_snapshots(
     store: Store, now: datetime, *, weekly: bool = False, weeks: int = DEFAULT_WEEKS
 ) -> list[Due]:
     """Snapshots due at ``now``: milestones, and with ``weekly`` the sweep of the last ``weeks`` weeks."""
-    D, A, P = s.deliveries, s.accounts, s.posts
     horizon = max(MILESTONES[-1][1] + LAST_WINDOW, timedelta(weeks=weeks) if weekly else timedelta(0))
-    with store.db.read() as conn:
-        rows = conn.execute(
-            select(
-                D.c.id,
-                D.c.account_id,
-                D.c.remote_id,
-                D.c.published_at,
-                D.c.resume_state,
-                P.c.images,
-                P.c.video,
-                A.c.platform,
-                A.c.name,
-            )
-            .join(A, A.c.id == D.c.account_id)
-            .join(P, P.c.id == D.c.post_id)
-            .where(
-                D.c.state == State.PUBLISHED.value,
-                D.c.remote_id.is_not(None),
-                D.c.published_at.is_not(None),
-                D.c.published_at >= now - horizon,
-                D.c.published_at <= now,
-                A.c.status == "active",
-            )
-            .order_by(D.c.id)
-        ).all()
-        taken = _taken_slots(conn, [r.id for r in rows])
+    published = rows.published_between(store.db, now - horizon, now)
+    taken = published.taken
     week = week_label(now, store.settings.timezone)
     out: list[Due] = []
-    for r in rows:
+    for r in published.rows:
         target = Target(Platform(r.platform), r.name)
         age = now - r.published_at
         hint = {
@@ -160,23 +132,9 @@ def due_snapshots(
     return out
 
 
-def _taken_slots(conn: Connection, ids: list[int]) -> dict[int, set[str]]:
-    taken: dict[int, set[str]] = {}
-    for i in range(0, len(ids), 500):
-        for did, slot in conn.execute(
-            select(e.snapshots.c.delivery_id, e.snapshots.c.slot).where(
-                e.snapshots.c.delivery_id.in_(ids[i : i + 500])
-            )
-        ):
-            taken.setdefault(did, set()).add(slot)
-    return taken
-
-
 def _adapter_for(
     store: Store, account_id: int, target: Target, adapters: AdapterFactory | None, now: datetime
 ) -> Adapter:
-    from publisher.platforms.tokens import ensure_fresh, needs_refresh
-
     # by default the registry's adapters, spending YouTube quota from the database's shared counter
     adapters = adapters or adapter_factory(quota=DbQuotaCounter(store.db))
     creds = store.credentials(account_id)
@@ -220,8 +178,6 @@ def collect(
 
 def _error_text(exc: Exception) -> str:
     """What the officer reads: our own errors carry a readable message; anything else its type too."""
-    from publisher.platforms.http import mask_text
-
     text = str(exc) if isinstance(exc, PublisherError) else f"{type(exc).__name__}: {exc}"
     return mask_text(text)
 
@@ -271,15 +227,15 @@ def _collect_account(
             metrics = adapter.fetch_engagement(batch, hints=hints)  # type: ignore[call-arg]
         else:
             metrics = adapter.fetch_engagement(batch)
-        rows: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
         for rid in batch:
             got = metrics.get(rid)
             for item in by_remote[rid]:
                 if got is None:
                     report.not_returned.append((item.delivery_id, item.slot))
                 else:
-                    rows.append(_row(item, got, now))
-        report.taken.extend((r["delivery_id"], r["slot"]) for r in _insert_snapshots(store, rows))
+                    new.append(_row(item, got, now))
+        report.taken.extend((r["delivery_id"], r["slot"]) for r in rows.insert_snapshots(store.db, new))
 
 
 def _row(item: Due, m: Metrics, now: datetime) -> dict[str, Any]:
@@ -295,37 +251,6 @@ def _row(item: Due, m: Metrics, now: datetime) -> dict[str, Any]:
         "shares": m.shares,
         "raw": m.raw,
     }
-
-
-def _insert_snapshots(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert, skipping any (delivery, slot) another collector stored first. Never updates.
-
-    One transaction for the batch; if a concurrent collector raced us (PostgreSQL unique
-    violation), row by row.
-    """
-    if not rows:
-        return []
-    try:
-        with store.db.write() as conn:
-            return _insert_new(conn, rows)
-    except IntegrityError:
-        pass
-    done: list[dict[str, Any]] = []
-    for row in rows:
-        try:
-            with store.db.write() as conn:
-                done += _insert_new(conn, [row])
-        except IntegrityError:
-            continue
-    return done
-
-
-def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    taken = _taken_slots(conn, sorted({r["delivery_id"] for r in rows}))
-    new = [r for r in rows if r["slot"] not in taken.get(r["delivery_id"], set())]
-    if new:
-        conn.execute(insert(e.snapshots), new)
-    return new
 
 
 # -- followers ----------------------------------------------------------------------------------
@@ -344,8 +269,7 @@ def collect_followers(
     now = now or datetime.now(UTC)
     report = CollectReport()
     day = now.astimezone(ZoneInfo(store.settings.timezone)).date()
-    with store.db.read() as conn:
-        have = {a for (a,) in conn.execute(select(e.followers.c.account_id).where(e.followers.c.day == day))}
+    have = rows.counted_on(store.db, day)
     for acct in store.accounts():
         if acct.status != "active" or acct.id in have:
             continue
@@ -372,23 +296,7 @@ def collect_followers(
 
 
 def record_followers(store: Store, account_id: int, day: date, count: int, now: datetime) -> bool:
-    try:
-        with store.db.write() as conn:
-            exists = conn.execute(
-                select(e.followers.c.id).where(
-                    e.followers.c.account_id == account_id, e.followers.c.day == day
-                )
-            ).first()
-            if exists is not None:
-                return False
-            conn.execute(
-                insert(e.followers).values(
-                    account_id=account_id, day=day, followers_count=count, taken_at=now
-                )
-            )
-            return True
-    except IntegrityError:
-        return False
+    return rows.record_followers(store.db, account_id, day, count, now)
 
 
 # -- rate limits ----------------------------------------------------------------------------------
@@ -408,8 +316,6 @@ class _Prefixed:
 
 def collect_limiter(settings: Settings, store: Store) -> Acquire:
     """The ``acquire`` callable for workers: publishing's bucket backend, separate keys and rates."""
-    from publisher.ratelimit import limiter_for
-
     base = limiter_for(settings, store.db)
     limiter = Limiter(_Prefixed(base.buckets), account_rates=COLLECT_RATES, app_rates=COLLECT_RATES)
     return limiter.acquire
@@ -420,19 +326,5 @@ def snapshots(
     store: Store, since: datetime | None = None, until: datetime | None = None, account: Target | None = None
 ) -> list[Any]:
     """Snapshots with their post and account, oldest first."""
-    S, D, P, A = e.snapshots, s.deliveries, s.posts, s.accounts
-    q = (
-        select(S, P.c.key, P.c.title, P.c.campaign, A.c.platform, A.c.name, D.c.remote_url)
-        .join(D, D.c.id == S.c.delivery_id)
-        .join(P, P.c.id == D.c.post_id)
-        .join(A, A.c.id == D.c.account_id)
-        .order_by(S.c.taken_at, S.c.id)
-    )
-    if since is not None:
-        q = q.where(S.c.taken_at >= since)
-    if until is not None:
-        q = q.where(S.c.taken_at < until)
-    if account is not None:
-        q = q.where(A.c.platform == account.platform.value, A.c.name == account.name)
-    with store.db.read() as conn:
-        return list(conn.execute(q))
+    where = (account.platform.value, account.name) if account is not None else (None, None)
+    return list(rows.snapshots(store.db, since, until, *where))

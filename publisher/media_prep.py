@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assets.prepare import RenderOptions, prepare_all
+from assets.prepare import PrepareOutcome, RenderOptions, prepare_all
 from assets.probe import probe_video
 from publisher.core.models import Delivery, Platform
+from publisher.core.story import Story, StoryInvalid, is_story_video
 from publisher.errors import PublisherError
 from publisher.platforms.registry import adapter_class
 from publisher.settings import Settings
@@ -42,6 +43,7 @@ class Job:
     source: Path
     preset: str
     options: RenderOptions
+    story: Story | None = None  # made by assets.story.render_story instead of from ``source``
 
 
 @dataclass
@@ -50,7 +52,12 @@ class MediaPlan:
 
 
 def needs_preparation(platform: Platform, images: Sequence[Path], video: Path | None) -> bool:
-    """Whether the platform takes prepared variants of these photos or this clip (cheap: no probe)."""
+    """Whether the platform takes prepared variants of these photos or this clip (cheap: no probe).
+
+    A photo story (its ``video`` is the placeholder ``<post>.story``) is made for every platform.
+    """
+    if is_story_video(video):
+        return True
     if platform in (Platform.FACEBOOK, Platform.YOUTUBE):
         return bool(images or video)
     if platform is Platform.ZALO:
@@ -76,7 +83,13 @@ def plan_media(delivery: Delivery, settings: Settings) -> MediaPlan:
     if platform is Platform.FACEBOOK:
         for i, img in enumerate(delivery.images):
             plan.jobs.append(Job("image", img, "facebook-photo", with_banner if i == 0 else plain))
-    if delivery.video:
+    story = delivery.story
+    if story is not None:
+        # the story is the post's clip: made straight in the preset the adapter publishes clips by
+        preset = adapter_class(platform).video_preset(delivery, not story.landscape)
+        fallback = "facebook-video" if story.landscape else "facebook-reel"  # sandbox: as `media story`
+        plan.jobs.append(Job("video", delivery.video or Path("story"), preset or fallback, plain, story))
+    elif delivery.video:
         # Reel or video, Short or video: the platform's adapter decides (the rule it publishes by).
         preset = adapter_class(platform).video_preset(delivery, _upright(delivery.video, settings))
         if preset:
@@ -84,6 +97,37 @@ def plan_media(delivery: Delivery, settings: Settings) -> MediaPlan:
     if platform is Platform.YOUTUBE and delivery.images and not opts.get("thumbnail"):
         plan.jobs.append(Job("thumbnail", delivery.images[0], "youtube-thumbnail", with_banner))
     return plan
+
+
+def _make_story(
+    job: Job,
+    post: str,
+    settings: Settings,
+    progress: Callable[[float, str], None],
+    share: float,
+    cancel: threading.Event | None,
+) -> PrepareOutcome:
+    """The post's photo story rendered (or found in the cache) for the job's preset, as an outcome."""
+    from assets.story import render_story, with_defaults
+
+    assert job.story is not None
+    label = f"story → {job.preset}"
+    try:
+        made = render_story(
+            with_defaults(job.story, settings.media),
+            job.preset,
+            settings.cache_dir,
+            lambda fraction: progress(share * fraction, label),
+            media=settings.media,
+            post=post,
+            cancel=cancel,
+        )
+    except StoryInvalid as exc:  # every field at fault, in the reason the officer reads
+        detail = "; ".join(str(p) for p in exc.problems)
+        return PrepareOutcome(job.source, job.preset, None, PublisherError(f"{exc} {detail}"))
+    except PublisherError as exc:  # damaged music, a result the preset refuses, cancelled
+        return PrepareOutcome(job.source, job.preset, None, exc)
+    return PrepareOutcome(job.source, job.preset, made)
 
 
 @dataclass
@@ -114,13 +158,19 @@ def prepare_delivery(
         if on_progress:
             on_progress(fraction, label)
 
-    outcomes = prepare_all(
-        [(j.source, j.preset, j.options) for j in plan.jobs],
+    stories = [j for j in plan.jobs if j.story is not None]
+    clips = [j for j in plan.jobs if j.story is None]
+    share = 0.9 if stories and clips else 1.0 if stories else 0.0
+    made = {id(j): _make_story(j, delivery.post_key, settings, progress, share, cancel) for j in stories}
+    rest = prepare_all(
+        [(j.source, j.preset, j.options) for j in clips],
         settings.cache_dir,
-        progress,
+        lambda fraction, label: progress(share + (1 - share) * fraction, label),
         media=settings.media,
         cancel=cancel,
     )
+    by_job = dict(zip((id(j) for j in clips), rest, strict=True)) | made
+    outcomes = [by_job[id(j)] for j in plan.jobs]
     failed = [(job, o) for job, o in zip(plan.jobs, outcomes, strict=True) if not o.ok]
     if failed:
         job, outcome = failed[0]

@@ -156,7 +156,7 @@ def video_problem(spec: PostSpec, media: MediaSettings) -> Msg | None:
     """Why the clip of ``spec`` cannot be used (ffprobe), in the words of ``publisher media check``."""
     from assets.probe import probe_video
 
-    if spec.video is None:
+    if spec.video is None or spec.story is not None:  # a story's clip is made later: see story_problems
         return None
     path = Path(spec.video)
     with _quiet():
@@ -181,13 +181,38 @@ def video_problem(spec: PostSpec, media: MediaSettings) -> Msg | None:
     return None
 
 
+def story_problems(spec: PostSpec, media: MediaSettings) -> list[Problem]:
+    """A photo story's photos opened, its music probed, its logo opened (field: ``story.photos[1].file``)."""
+    import assets.story.render  # noqa: F401 - registers the story.* messages
+    from assets.probe import run_ffprobe
+
+    story = spec.story
+    if story is None:
+        return []
+    out = []
+    for fld, path in story.files():
+        if fld == "story.music":
+            try:
+                data = run_ffprobe(path, media.ffprobe)
+                sound = any(s.get("codec_type") == "audio" for s in data.get("streams") or [])
+            except (MediaError, ToolMissing):
+                sound = False
+            if not sound:
+                out.append(Problem(fld, msg("story.not_audio", name=path.name), "block", code="media"))
+            continue
+        look = look_at_photo(Path(path), media.max_pixels)
+        if look.problem is not None:
+            out.append(Problem(fld, look.problem, "block", code="media"))
+    return out
+
+
 def media_problems(spec: PostSpec, media: MediaSettings) -> list[Problem]:
     """Every photo and the clip of ``spec`` looked at: what ``publisher queue`` refuses."""
     out = photo_problems(spec, media)
     problem = video_problem(spec, media)
     if problem is not None:
         out.append(Problem("video", problem, "block", code="media"))
-    return out
+    return out + story_problems(spec, media)
 
 
 def strip_gps(source: Path, target: Path) -> None:

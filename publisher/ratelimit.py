@@ -24,11 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from publisher.core.models import Platform, Target
-from publisher.store import schema as s
+from publisher.store.buckets import BucketRows, Stored
 from publisher.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -226,44 +223,37 @@ class RedisBuckets:
 
 
 class DatabaseBuckets:
+    """The buckets as ``rate_buckets`` rows, each changed in one locked write transaction."""
+
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
+        self.rows = BucketRows(db)
         self.clock = clock
+
+    def _refilled(self, stored: Stored, rate: Rate) -> tuple[float, float]:
+        """The tokens now (refilled since they were counted, at most ``burst``), and now."""
+        now = self.clock()
+        tokens, ts = stored if stored is not None else (rate.burst, now)
+        return min(rate.burst, tokens + max(0.0, now - ts) * rate.per_second), now
 
     def _update(self, key: str, rate: Rate, drain: float | None, grant: int | None = None) -> float:
         """Take a token (both ``None``: the wait), drain, or grant (answers the tokens after)."""
-        B = s.rate_buckets
-        for _ in range(3):
-            try:
-                with self.db.write() as conn:
-                    q = select(B.c.tokens, B.c.updated).where(B.c.key == key)
-                    if not self.db.is_sqlite:
-                        q = q.with_for_update()
-                    row = conn.execute(q).first()
-                    now = self.clock()
-                    if row is None:
-                        tokens, ts = rate.burst, now
-                    else:
-                        tokens, ts = float(row.tokens), float(row.updated)
-                    tokens = min(rate.burst, tokens + max(0.0, now - ts) * rate.per_second)
-                    wait = 0.0
-                    if drain is not None:
-                        tokens = min(tokens, -drain * rate.per_second)
-                    elif grant is not None:
-                        if tokens >= 0:  # below zero is the platform's hold: never lifted here
-                            tokens = max(tokens, min(rate.burst, float(grant)))
-                    elif tokens >= 1:
-                        tokens -= 1
-                    else:
-                        wait = (1 - tokens) / rate.per_second
-                    if row is None:
-                        conn.execute(insert(B).values(key=key, tokens=tokens, updated=now))
-                    else:
-                        conn.execute(update(B).where(B.c.key == key).values(tokens=tokens, updated=now))
-                    return tokens if grant is not None else wait
-            except IntegrityError:  # two first-ever takes raced on PostgreSQL; the row exists now
-                continue
-        return 1.0
+
+        def step(stored: Stored) -> tuple[float, float, float]:
+            tokens, now = self._refilled(stored, rate)
+            wait = 0.0
+            if drain is not None:
+                tokens = min(tokens, -drain * rate.per_second)
+            elif grant is not None:
+                if tokens >= 0:  # below zero is the platform's hold: never lifted here
+                    tokens = max(tokens, min(rate.burst, float(grant)))
+            elif tokens >= 1:
+                tokens -= 1
+            else:
+                wait = (1 - tokens) / rate.per_second
+            return tokens, now, tokens if grant is not None else wait
+
+        return self.rows.change(key, step, fallback=1.0)
 
     def take(self, key: str, rate: Rate) -> float:
         return self._update(key, rate, None)
@@ -272,14 +262,7 @@ class DatabaseBuckets:
         self._update(key, rate, seconds)
 
     def peek(self, key: str, rate: Rate) -> float:
-        B = s.rate_buckets
-        with self.db.read() as conn:
-            row = conn.execute(select(B.c.tokens, B.c.updated).where(B.c.key == key)).first()
-        if row is None:
-            return rate.burst
-        return min(
-            rate.burst, float(row.tokens) + max(0.0, self.clock() - float(row.updated)) * rate.per_second
-        )
+        return self._refilled(self.rows.read(key), rate)[0]
 
     def grant(self, key: str, rate: Rate, tokens: int) -> float:
         return self._update(key, rate, None, tokens)

@@ -107,10 +107,10 @@ def audit_rows(store: Store) -> list[Any]:
 
 
 def test_reconnect_releases_waiting_deliveries_and_misses_the_late_ones(store: Store) -> None:
+    from publisher.actions.publish import Publisher
     from publisher.core.states import State
     from publisher.platforms.base import Result
     from publisher.platforms.fake import FakeAdapter
-    from publisher.publishing import Publisher
     from publisher.store.claims import claim_due
 
     now = datetime.now(UTC)

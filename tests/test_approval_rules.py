@@ -14,13 +14,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from publisher.actions.approve import approve_posts
+from publisher.actions.publish import Publisher
 from publisher.actions.queue import queue_posts
 from publisher.actions.users import add_user, policies, remove_user, set_policy
 from publisher.core.approval import Change
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.people import name_key
 from publisher.errors import ApprovalRefused, UserError
-from publisher.publishing import Publisher
 from publisher.store import Store
 from publisher.store import schema as s
 from publisher.store.claims import claim_due

@@ -93,3 +93,68 @@ def test_editing_the_post_forgets_prepared_media(store: Store, tmp_path: Path) -
     store.queue([spec], "t")
     assert store.delivery(ids["facebook"]).video == video
     assert next(r for r in store.deliveries() if r.id == ids["facebook"]).media_state is None
+
+
+# -- a photo story is the post's clip (issue 17) ---------------------------------------------------
+
+
+def queue_story(store: Store, tmp_path: Path, extra: str = "") -> dict[str, int]:
+    from publisher.core.schedule import Context, load_schedule
+
+    (tmp_path / "media").mkdir(exist_ok=True)
+    photo(tmp_path / "media" / "anh.jpg", size=(320, 240))
+    sched = tmp_path / "lich.yaml"
+    sched.write_text(
+        f"""posts:
+  - id: le-hoi
+    at: 2030-03-20 07:00
+    title: Lễ hội Hoa Ban
+    text: Nội dung
+    targets: [facebook/ubnd-hanh-dich, sandbox/demo]
+    story:
+      seconds: 1
+      photos: [media/anh.jpg]
+{extra}""",
+        encoding="utf-8",
+    )
+    for tgt in (FB, SB):
+        store.add_account(tgt, "t", exist_ok=True)
+    store.queue(load_schedule(sched, Context(now=datetime.now(UTC))).posts, "t")
+    return {r.platform: r.id for r in store.deliveries()}
+
+
+def test_a_story_is_rendered_and_recorded_as_the_video_of_facebook_and_sandbox(
+    store: Store, tmp_path: Path
+) -> None:
+    from assets.probe import probe_video
+    from publisher.media_prep import needs_preparation
+
+    ids = queue_story(store, tmp_path)
+    settings = store.settings
+    placeholder = store.delivery(ids["facebook"], prepared=False).video
+    assert placeholder is not None and not placeholder.exists()
+    assert needs_preparation(Platform.SANDBOX, (), placeholder)  # never sent before it is made
+    assert [j.preset for j in plan_media(store.delivery(ids["facebook"]), settings).jobs] == ["facebook-reel"]
+    assert [j.preset for j in plan_media(store.delivery(ids["sandbox"]), settings).jobs] == ["facebook-reel"]
+
+    progress: list[float] = []
+    report = prepare_delivery(store, ids["facebook"], settings, lambda f, _label: progress.append(f))
+    assert report.ok, report.error
+    assert progress[-1] == 1.0 and any(0 < f < 1 for f in progress)  # progress while it renders
+    fb = store.delivery(ids["facebook"]).video
+    assert fb is not None and fb.suffix == ".mp4" and fb.is_relative_to(settings.cache_dir)
+    info = probe_video(fb)
+    assert (info.width, info.height) == (1080, 1920) and abs(info.duration - 4.0) <= 1 / 30
+    assert prepare_delivery(store, ids["sandbox"], settings).ok
+    assert store.delivery(ids["sandbox"]).video == fb  # the same story, from the cache
+
+
+def test_a_story_whose_photo_went_bad_fails_that_delivery_naming_the_field(store: Store, tmp_path: Path) -> None:
+    from publisher.store.repo import spec_hash
+
+    ids = queue_story(store, tmp_path)
+    before = spec_hash(store.post_spec("le-hoi"))
+    (tmp_path / "media" / "anh.jpg").write_bytes(b"\xff\xd8\xff broken")
+    assert spec_hash(store.post_spec("le-hoi")) != before  # the approval covers the story's photo bytes
+    report = prepare_delivery(store, ids["facebook"], store.settings)
+    assert not report.ok and report.error and "story.photos[0].file" in report.error, report.error

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from publisher.actions.publish import Publisher
 from publisher.actions.queue import queue_posts
 from publisher.actions.users import add_user, policies, set_policy
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.people import REQUIRE_APPROVAL
 from publisher.errors import UserError
-from publisher.publishing import Publisher
 from publisher.settings import get_settings
 from publisher.store import Store
 from publisher.store import schema as s

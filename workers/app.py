@@ -4,16 +4,19 @@
   filesystem transport under ``<data dir>/broker`` (no server to install; see :func:`broker`).
 - Reliability: ``acks_late`` + ``reject_on_worker_lost`` + prefetch 1, so a killed worker's
   message is handed out again. The database lease and reconcile step are what guarantee delivery;
-  the broker only rings the doorbell (publisher/dispatch.py).
+  the broker only rings the doorbell (publisher/actions/dispatch.py).
 - Queues: ``publish`` (sending and the dispatcher tick), ``media`` (CPU-heavy preparation),
   ``collect`` (engagement). A long video render never delays a text post due now.
 - Visibility timeout (Redis): ``PUBLISHER_VISIBILITY_TIMEOUT`` (default 2 h), above the longest
   media task, set in the three places Celery reads it. No task is ever sent with a far ETA.
 - Beat: ``workers.tasks.dispatch_tick`` every ``PUBLISHER_TICK_SECONDS``.
+- Made on first use (:func:`get_app`), not when ``workers`` or this module is imported.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +97,6 @@ def broker(settings: Settings) -> tuple[str, dict[str, Any]]:
 
 def prune_processed(settings: Settings, older_than: float = 3600.0) -> int:
     """Delete processed message files of the embedded broker older than ``older_than`` seconds."""
-    import time
-
     folder = settings.data_dir / "broker" / "processed"
     if settings.broker_url or not folder.is_dir():
         return 0
@@ -162,10 +163,23 @@ def make_app(settings: Settings | None = None) -> Celery:
 @after_setup_logger.connect
 def _quiet_task_lines(**_kwargs: Any) -> None:
     """No "received/succeeded" line per task (one every tick); attempts have their JSON line."""
-    import logging
-
     for name in ("celery.app.trace", "celery.worker.strategy"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-app = make_app()
+_app: Celery | None = None
+
+
+def get_app() -> Celery:
+    """This process's app, made from the settings on first use, not when this module is imported."""
+    global _app
+    if _app is None:
+        _app = make_app()
+    return _app
+
+
+def __getattr__(name: str) -> Celery:
+    """``workers.app.app`` (``celery -A workers.app``, ``@app.task``): the app, made on first use."""
+    if name == "app":
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,7 @@ entries are ``COLLECT_BEAT`` in workers/app.py.
 from __future__ import annotations
 
 from publisher import alerts, engagement
+from publisher.accounts import refresh_all
 from publisher.reports import weekly
 from workers.app import app
 from workers.runtime import runtime
@@ -48,8 +49,6 @@ def send_alerts() -> dict[str, int]:
 @app.task(name="workers.collect.refresh_tokens")
 def refresh_tokens() -> dict[str, int]:
     """Refresh tokens ahead of expiry (and Zalo's at least daily); a refused refresh flags the account."""
-    from publisher.accounts import refresh_all
-
     report = refresh_all(runtime().store, runtime().settings)
     return {"refreshed": len(report.refreshed), "needs_reauth": len(report.needs_reauth)}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from publisher.actions.publish import Publisher
 from publisher.platforms.registry import adapter_factory
-from publisher.publishing import Publisher
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings, get_settings
 from publisher.store import Store

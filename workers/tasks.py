@@ -1,10 +1,15 @@
-"""Thin tasks: take an id, call ``publisher``, return what happened. Decisions live in publisher/."""
+"""Thin tasks: take an id, call ``publisher``, return what happened. Decisions live in publisher/.
+
+What each kind of message does is :data:`publisher.actions.drain.JOBS` (``publisher run --once``
+does the same jobs in-process); here each kind only has its own task, to route it to its queue.
+"""
 
 from __future__ import annotations
 
 import socket
 
-from publisher import dispatch
+from publisher.actions import dispatch
+from publisher.actions.drain import handle
 from workers.app import app, prune_processed
 from workers.runtime import runtime
 
@@ -12,22 +17,19 @@ from workers.runtime import runtime
 @app.task(name="workers.tasks.publish_delivery")
 def publish_delivery(delivery_id: int) -> str:
     """Send a claimed delivery (or continue a slow one) exactly once."""
-    return runtime().publisher.publish(int(delivery_id)).action
+    return handle(runtime().publisher, dispatch.PUBLISH, int(delivery_id))
 
 
 @app.task(name="workers.tasks.reconcile_delivery")
 def reconcile_delivery(delivery_id: int) -> str:
     """Ask the platform whether an unconfirmed or handed-off delivery is there."""
-    return runtime().publisher.reconcile(int(delivery_id)).action
+    return handle(runtime().publisher, dispatch.RECONCILE, int(delivery_id))
 
 
 @app.task(name="workers.tasks.prepare_media")
 def prepare_media(delivery_id: int) -> bool:
     """Render the photos and clip of one delivery for its platform (CPU-heavy: queue ``media``)."""
-    from publisher.media_prep import prepare_delivery
-
-    rt = runtime()
-    return prepare_delivery(rt.store, int(delivery_id), rt.settings).ok
+    return handle(runtime().publisher, dispatch.MEDIA, int(delivery_id)) == "media_ready"
 
 
 def enqueue(kind: str, delivery_id: int) -> None:

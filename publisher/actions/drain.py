@@ -2,6 +2,8 @@
 
 One dispatcher tick claims what is due; each claimed job is done right here, as the workers would
 do it (prepare the media, publish, or look up an unknown outcome); ticks repeat while they find work.
+:data:`JOBS` is the one map from a message's kind to what handles it, used here and by the Celery
+tasks (workers/tasks.py).
 """
 
 from __future__ import annotations
@@ -9,11 +11,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from publisher import dispatch
+from publisher.actions import dispatch
+from publisher.actions.publish import Publisher
 from publisher.media_prep import prepare_delivery
-from publisher.publishing import Publisher
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings
+
+
+def _media(publisher: Publisher, delivery_id: int) -> str:
+    ok = prepare_delivery(publisher.store, delivery_id, publisher.settings).ok
+    return "media_ready" if ok else "media_failed"
+
+
+def _publish(publisher: Publisher, delivery_id: int) -> str:
+    return publisher.publish(delivery_id).action
+
+
+def _reconcile(publisher: Publisher, delivery_id: int) -> str:
+    return publisher.reconcile(delivery_id).action
+
+
+#: what handles each kind of message a dispatcher tick sends; the answer is the action taken
+JOBS: dict[str, Callable[[Publisher, int], str]] = {
+    dispatch.MEDIA: _media,
+    dispatch.PUBLISH: _publish,
+    dispatch.RECONCILE: _reconcile,
+}
+
+
+def handle(publisher: Publisher, kind: str, delivery_id: int) -> str:
+    """Do one claimed job (``kind`` as the dispatcher sent it); the action taken."""
+    return JOBS[kind](publisher, delivery_id)
 
 
 def run_once(store: Any, st: Settings, max_rounds: int = 50) -> dict[str, Any]:
@@ -25,12 +53,7 @@ def run_once(store: Any, st: Settings, max_rounds: int = 50) -> dict[str, Any]:
         jobs: list[tuple[str, int]] = []
         report = dispatch.tick(store.db, st, _collect(jobs), name="once")
         for kind, did in jobs:
-            if kind == dispatch.MEDIA:
-                action = "media_ready" if prepare_delivery(store, did, st).ok else "media_failed"
-            elif kind == dispatch.PUBLISH:
-                action = publisher.publish(did).action
-            else:
-                action = publisher.reconcile(did).action
+            action = handle(publisher, kind, did)
             outcomes[action] = outcomes.get(action, 0) + 1
         if not report.busy:
             break
@@ -44,4 +67,4 @@ def _collect(jobs: list[tuple[str, int]]) -> Callable[[str, int], None]:
     return enqueue
 
 
-__all__ = ["run_once"]
+__all__ = ["JOBS", "handle", "run_once"]

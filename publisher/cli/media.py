@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from assets.presets import PRESETS, ImagePreset, VideoPreset
 from publisher.cli.common import bi, console, emit_json, handle_errors, settings, table
-from publisher.core.story import Story, StoryInvalid, parse_story, post_date
+from publisher.core.story import Story
 from publisher.errors import UserError
 from publisher.i18n import msg, register, t
 
@@ -470,48 +472,35 @@ def strip_gps_command(files: tuple[Path, ...]) -> None:
 def story_of_post(
     schedule: Path, post_id: str, *, unit: str | None = None, max_bytes: int = 2_000_000
 ) -> Story:
-    """The ``story:`` block of one post, read straight from a YAML schedule file.
+    """The ``story:`` block of one post, read by the schedule loader as ``publisher queue`` reads it.
 
-    Until the schedule loader knows ``story:``, the block is read here with ``yaml.safe_load``; once
-    it does, this becomes: load the schedule, find the post, ``parse_story(its block, the file's
-    folder, title=…, date=…)``, and :class:`StoryInvalid` ``.about(post_id)`` as below.
+    The whole file must load (every problem is reported, with its line); the time of a post does not
+    matter for a look before queueing, so a post in the past is no error here.
     """
-    import yaml
+    from publisher.core.schedule import MIN_YEAR, Context, load_schedule
 
     if not schedule.is_file():
         raise UserError(msg("cli.media.story_no_file", path=str(schedule)))
     if schedule.suffix.lower() == ".csv":
         raise UserError(msg("cli.media.story_yaml_only", path=str(schedule)))
-    with schedule.open("rb") as fh:
-        raw = fh.read(max_bytes + 1)
-    if len(raw) > max_bytes:
+    if schedule.stat().st_size > max_bytes:
         raise UserError(msg("cli.media.story_too_big", path=str(schedule), max=max_bytes))
-    try:
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise UserError(msg("cli.media.story_bad_yaml", path=str(schedule), error="UTF-8")) from None
-    except yaml.YAMLError as exc:
-        raise UserError(msg("cli.media.story_bad_yaml", path=str(schedule), error=exc)) from None
-    posts = data.get("posts") if isinstance(data, dict) else None
-    post = next(
-        (p for p in posts if isinstance(p, dict) and str(p.get("id", "")).strip() == post_id),
-        None,
-    ) if isinstance(posts, list) else None  # fmt: skip
-    if post is None:
+    cfg = settings()
+    ctx = Context(
+        now=datetime(MIN_YEAR, 1, 1, tzinfo=UTC),  # nothing is past: a preview is made at any time
+        media_roots=tuple(cfg.media_roots),
+        max_bytes=max_bytes,
+    )
+    loaded = load_schedule(schedule, ctx)
+    spec = next((p for p in loaded.posts if p.key == post_id), None)
+    if spec is None:
         raise UserError(msg("cli.media.story_no_post", path=str(schedule), post=post_id))
-    if post.get("story") is None:
+    story = spec.story
+    if story is None:
         raise UserError(msg("cli.media.story_none", post=post_id))
-    title = post.get("title")
-    try:
-        return parse_story(
-            post["story"],
-            schedule.resolve().parent,
-            title=title if isinstance(title, str) else None,
-            date=post_date(post.get("at")),
-            unit=unit,
-        )
-    except StoryInvalid as exc:
-        raise exc.about(post_id) from None
+    if story.unit is None and unit and unit.strip():
+        story = dataclasses.replace(story, unit=unit.strip())
+    return story
 
 
 @media.command(

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from sqlalchemy import select
 
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, emit_json, local_time, table
@@ -20,7 +19,7 @@ from publisher.errors import UserError
 from publisher.i18n import msg, register, t
 from publisher.reports.render_csv import render_csv
 from publisher.reports.weekly import Week, build, write
-from publisher.store import schema as s
+from publisher.store.reports import attempts_log
 
 register(
     {
@@ -131,19 +130,8 @@ def _since(value: str | None, tz: str) -> datetime | None:
 
 def log_entries(store: Any, since: datetime | None, account: Target | None) -> list[dict[str, Any]]:
     """Publishing attempts and engagement snapshots, oldest first, as plain dictionaries."""
-    D, P, A, AT = s.deliveries, s.posts, s.accounts, s.attempts
-    q = (
-        select(AT, P.c.key, A.c.platform, A.c.name, D.c.remote_url)
-        .join(D, D.c.id == AT.c.delivery_id)
-        .join(P, P.c.id == D.c.post_id)
-        .join(A, A.c.id == D.c.account_id)
-    )
-    if since is not None:
-        q = q.where(AT.c.started_at >= since)
-    if account is not None:
-        q = q.where(A.c.platform == account.platform.value, A.c.name == account.name)
-    with store.db.read() as conn:
-        attempts = conn.execute(q).all()
+    where = (account.platform.value, account.name) if account is not None else (None, None)
+    attempts = attempts_log(store.db, since, *where)
     out: list[dict[str, Any]] = [
         {
             "at": r.started_at,

@@ -107,9 +107,8 @@ def snapshot(spec: PostSpec, digests: Mapping[Path, str]) -> dict[str, Any]:
         "options": spec.options,
         "images": [str(p) for p in spec.images],
         "video": str(spec.video) if spec.video else None,
-        "media": {
-            str(p): digests.get(p, "missing") for p in [*spec.images, *([spec.video] if spec.video else [])]
-        },
+        # every file whose bytes the approval covers (a photo story's photos and music too)
+        "media": {str(p): digests.get(p, "missing") for p in spec.media_files()},
     }
 
 

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher.core.states import State
+
+if TYPE_CHECKING:
+    from publisher.core.story import Story
 
 
 class Platform(StrEnum):
@@ -80,6 +83,21 @@ class PostSpec:
     source_file: str | None = None
     source_line: int | None = None
 
+    @property
+    def story(self) -> Story | None:
+        """The photo story that is this post's clip (kept in ``options["story"]``), if any."""
+        return _story_of(self.options)
+
+    def media_files(self) -> list[Path]:
+        """Every file whose bytes the approval covers: photos, the clip, a story's photos, music, logo."""
+        files = list(self.images)
+        story = self.story
+        if self.video is not None and story is None:
+            files.append(self.video)
+        if story is not None:
+            files += [path for _field, path in story.files()]
+        return files
+
     def content_hash(self, media_digests: dict[Path, str] | None = None) -> str:
         """Hash of everything an approver approves: words, media (by content), targets, time."""
         return content_hash(
@@ -93,6 +111,13 @@ class PostSpec:
             options=self.options,
             media=media_digests or {},
         )
+
+
+def _story_of(options: dict[str, Any]) -> Story | None:
+    from publisher.core.story import story_from_json
+
+    data = options.get("story")
+    return story_from_json(data) if isinstance(data, dict) else None
 
 
 def content_hash(**parts: Any) -> str:
@@ -142,3 +167,8 @@ class Delivery:
     # platform ids other deliveries of the same account already hold: a look-up that matches by
     # content never adopts one of them as this delivery's (set by the publisher's reconcile)
     taken_remote_ids: frozenset[str] = frozenset()
+
+    @property
+    def story(self) -> Story | None:
+        """The photo story that is this post's clip (its ``video`` is a placeholder until made)."""
+        return _story_of(self.options)

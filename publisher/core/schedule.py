@@ -38,6 +38,7 @@ Photos and clips are looked at by ``Context.extra_checks`` (Pillow and ffprobe l
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
@@ -52,6 +53,7 @@ import yaml
 
 from publisher.core.limits import Problem
 from publisher.core.models import POST_ID_RE, PostSpec, Target, nfc
+from publisher.core.story import Story, StoryInvalid, parse_story, story_to_json, story_video_placeholder
 from publisher.errors import ValidationFailed
 from publisher.i18n import Msg, msg, register, t
 
@@ -225,6 +227,20 @@ register(
             "Holds an unprintable control character ({code}) at position {position}: remove it "
             "(often pasted from another program).",
         ),
+        "sched.story_csv": (
+            "Khối “story” (video từ ảnh) chỉ viết được trong tệp lịch YAML, không trong CSV: hãy chuyển bài "
+            "này sang một tệp .yaml.",
+            "A “story” block (photo video) can only be written in a YAML schedule, not in CSV: move this post "
+            "to a .yaml file.",
+        ),
+        "sched.story_and_video": (
+            "Bài có cả “video” và “story”: video của bài là video dựng từ ảnh; bỏ một trong hai.",
+            "The post has both “video” and “story”: the story is the post's video; keep only one.",
+        ),
+        "sched.story_option": (
+            "“options.story” không được dùng: viết khối “story:” của bài.",
+            "“options.story” is not accepted: write the post's “story:” block.",
+        ),
         "sched.dst_gap": (
             "Giờ {value} không có ở múi giờ {tz} (đồng hồ nhảy qua giờ này khi chuyển sang giờ mùa hè): "
             "bài sẽ được đăng lúc {shifted}.",
@@ -254,8 +270,9 @@ POST_FIELDS = (
     "draft",
     "grace",
     "options",
+    "story",
 )
-DEFAULT_FIELDS = tuple(f for f in POST_FIELDS if f not in ("id", "at", "title", "text"))
+DEFAULT_FIELDS = tuple(f for f in POST_FIELDS if f not in ("id", "at", "title", "text", "story"))
 TOP_FIELDS = ("timezone", "campaign", "defaults", "posts")
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -877,7 +894,9 @@ def _validate(
                         post_id,
                         "at",
                         msg(
-                            "sched.late" if due + timedelta(hours=grace_hours) >= ctx.now else "sched.past_known",
+                            "sched.late"
+                            if due + timedelta(hours=grace_hours) >= ctx.now
+                            else "sched.past_known",
                             when=local,
                             grace=format_hours(grace_hours),
                         ),
@@ -982,6 +1001,21 @@ def _validate(
             if video is None:
                 ok = False
 
+        story: Story | None = None
+        story_lines: dict[str, int] = {}
+        if "story" in rec:
+            sline, sval = rec["story"]
+            story_lines = _story_lines(sval, "story")
+            if path.suffix.lower() == ".csv":
+                err(sline, post_id, "story", msg("sched.story_csv"))
+                ok = False
+            elif video is not None or "video" in merged:
+                err(sline, post_id, "story", msg("sched.story_and_video"))
+                ok = False
+            else:
+                story = _load_story(sval, sline, story_lines, due, tz, title, post_id, media_path, err)
+                ok = ok and story is not None
+
         draft = False
         if "draft" in merged:
             dline, dval = merged["draft"]
@@ -1005,6 +1039,12 @@ def _validate(
         banner = text_of(merged.get("banner"), post_id, "banner")
         if banner:
             options = {**options, "banner": banner}
+        if "story" in options:  # only the validated block below may set it
+            err(merged["options"][0], post_id, "options.story", msg("sched.story_option"))
+            ok = False
+        if story is not None and post_id is not None:
+            options = {**options, "story": story_to_json(story)}
+            video = story_video_placeholder(path.parent.resolve(), post_id)
 
         campaign = text_of(merged.get("campaign"), post_id, "campaign") or file_campaign
         author = text_of(merged.get("author"), post_id, "author")
@@ -1030,12 +1070,12 @@ def _validate(
             source_file=str(path.resolve()),
             source_line=rec_line,
         )
-        field_lines = {"post": rec_line, **{k: v[0] for k, v in merged.items()}, **image_lines}
+        field_lines = {"post": rec_line, **{k: v[0] for k, v in merged.items()}, **image_lines, **story_lines}
 
         def line_of(fld: str, position: int | None, field_lines: dict[str, int] = field_lines) -> int:
             if position is not None and f"{fld}.{position}" in field_lines:
                 return field_lines[f"{fld}.{position}"]
-            return field_lines.get(fld, field_lines["post"])
+            return _line_of_path(field_lines, fld, field_lines["post"])
 
         for tgt in spec.targets:
             limits = ctx.limits.get(tgt.platform.value)
@@ -1059,6 +1099,89 @@ def _validate(
         problems.sort(key=lambda p: p.line or 0)  # in the order of the file
         raise ValidationFailed(msg("sched.failed", n=len(problems)), problems + notes)
     return LoadedSchedule(name, specs, notes, lines)
+
+
+def _story_lines(val: _Value, prefix: str) -> dict[str, int]:
+    """Field path (``story.photos[2].file``) → line, for every value of a ``story:`` block."""
+    out: dict[str, int] = {prefix: val.line} if val.line else {}
+    if isinstance(val.value, dict):
+        for key, (line, sub) in val.value.items():
+            out[f"{prefix}.{key}"] = line
+            out.update(
+                {k: v for k, v in _story_lines(sub, f"{prefix}.{key}").items() if k != f"{prefix}.{key}"}
+            )
+    elif isinstance(val.value, list):
+        for i, item in enumerate(val.value):
+            out.update(_story_lines(item, f"{prefix}[{i}]"))
+            if isinstance(item.value, str) and item.line:  # a photo written as its file alone
+                out[f"{prefix}[{i}].file"] = item.line
+    return out
+
+
+def _line_of_path(lines: Mapping[str, int], fld: str, default: int) -> int:
+    """The line of ``fld`` or of the nearest field holding it (``story.photos[2].x`` → ``story.photos[2]``)."""
+    while fld:
+        if fld in lines:
+            return lines[fld]
+        cut = max(fld.rfind("."), fld.rfind("["))
+        fld = fld[:cut] if cut > 0 else ""
+    return default
+
+
+def _load_story(
+    val: _Value,
+    line: int,
+    lines: Mapping[str, int],
+    due: datetime | None,
+    tz: str,
+    title: str | None,
+    post_id: str | None,
+    media_path: Callable[..., Path | None],
+    err: Callable[[int | None, str | None, str | None, Msg | str], None],
+) -> Story | None:
+    """A post's ``story:`` block validated (:func:`parse_story`), its files confined like ``images:``."""
+    day = due.astimezone(ZoneInfo(tz)).date() if due is not None else None
+    raw = _to_python(val)
+    try:
+        story = parse_story(
+            raw, Path("."), title=title.strip() if title else None, date=day, check_files=False
+        )
+    except StoryInvalid as exc:
+        for p in exc.problems:
+            fld = getattr(p, "field", "story")
+            err(_line_of_path(lines, fld, line), post_id, fld, getattr(p, "message", str(p)))
+        named = {getattr(p, "field", "") for p in exc.problems}
+        for fld, written in _story_files(raw):  # every problem at once: the files named are looked at too
+            if fld not in named:
+                media_path(_line_of_path(lines, fld, line), written, fld)
+        return None
+    resolved: dict[str, Path] = {}
+    for fld, file in story.files():
+        full = media_path(_line_of_path(lines, fld, line), str(file), fld)
+        if full is not None:
+            resolved[fld] = full
+    if len(resolved) != len(story.files()):
+        return None
+    photos = tuple(
+        dataclasses.replace(p, file=resolved[f"story.photos[{i}].file"]) for i, p in enumerate(story.photos)
+    )
+    return dataclasses.replace(
+        story, photos=photos, music=resolved.get("story.music"), logo=resolved.get("story.logo")
+    )
+
+
+def _story_files(raw: Any) -> list[tuple[str, str]]:
+    """(field path, file as written) of a ``story:`` block that did not validate."""
+    if not isinstance(raw, dict):
+        return []
+    out = []
+    photos = raw.get("photos")
+    for i, item in enumerate(photos if isinstance(photos, list) else []):
+        file = item.get("file") if isinstance(item, dict) else item
+        if isinstance(file, str):
+            out.append((f"story.photos[{i}].file", file))
+    out += [(f"story.{k}", raw[k]) for k in ("music", "logo") if isinstance(raw.get(k), str)]
+    return out
 
 
 def _to_python(v: _Value) -> Any:

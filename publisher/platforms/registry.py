@@ -4,7 +4,7 @@
 adapter: the platform's class, its settings section, the process's HTTP session and what the
 caller supplies (:class:`~publisher.platforms.base.AdapterOptions`). Nothing is set on a class
 from outside: the YouTube quota counter in particular is handed to each adapter by its builder
-(the database's in the workers and ``publisher run --once``: see :class:`publisher.publishing.Publisher`).
+(the database's in the workers and ``publisher run --once``: see :class:`publisher.actions.publish.Publisher`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from publisher.reports.weekly import WeeklyReport
+from publisher.reports.model import WeeklyReport
 
 
 def render_csv(report: WeeklyReport) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from publisher.i18n import language, t
 from publisher.reports.charts import all_charts
-from publisher.reports.weekly import Section, WeeklyReport
+from publisher.reports.model import Section, WeeklyReport
 
 #: each chart is shown above the table it illustrates
 CHART_SECTION = {"status": "status", "views": "platforms", "top": "top", "followers": "followers"}

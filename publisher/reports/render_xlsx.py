@@ -9,8 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from publisher.i18n import t
-from publisher.reports.weekly import WeeklyReport
+from publisher.i18n import language, t
+from publisher.reports.model import WeeklyReport
 
 #: sheet names: at most 31 characters, none of []:*?/\
 SHEET_KEYS = {
@@ -26,8 +26,6 @@ SHEET_KEYS = {
 
 
 def sheet_name(key: str) -> str:
-    from publisher.i18n import language
-
     vi, en = SHEET_KEYS.get(key, (key, key))
     return (en if language() == "en" else vi)[:31]
 

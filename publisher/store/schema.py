@@ -1,77 +1,31 @@
-"""Tables. Every time is stored in UTC (naive in the database, aware in Python)."""
+"""Tables. Every time is stored in UTC (naive in the database, aware in Python).
+
+The shared ``metadata`` and column types live in :mod:`publisher.store.metadata`; the tables of the
+engagement log and alerts in :mod:`publisher.store.schema_engagement`, re-exported here so that
+importing this module registers every table on ``metadata``.
+"""
 
 from __future__ import annotations
-
-import json
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 
 from publisher.core.states import State
+from publisher.store.metadata import JSONText, UTCDateTime, metadata
+from publisher.store.schema_engagement import alerts, followers, snapshots
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
-
-    impl = DateTime(timezone=False)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
-
-
-class JSONText(TypeDecorator[Any]):
-    """JSON kept as text with non-ASCII characters as they are (readable in sqlite3 and psql)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        return json.loads(value)
-
+__all__ = ["JSONText", "UTCDateTime", "alerts", "followers", "metadata", "snapshots"]
 
 _states = ", ".join(f"'{s.value}'" for s in State)
 
@@ -238,7 +192,3 @@ counters = Table(
     Column("key", String(200), primary_key=True),
     Column("value", Integer, nullable=False),
 )
-
-
-# Tables of the engagement log and alerts live in their own module, on the same metadata.
-from publisher.store import schema_engagement as _schema_engagement  # noqa: E402,F401

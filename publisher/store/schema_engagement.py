@@ -1,6 +1,7 @@
 """Tables of the engagement log (snapshots, followers) and of alerts.
 
-Imported at the end of :mod:`publisher.store.schema`, on the same ``metadata``.
+Declared on the shared ``metadata`` (:mod:`publisher.store.metadata`) and re-exported by
+:mod:`publisher.store.schema`.
 
 - ``snapshots``: one row per look at a published delivery's figures. Rows are only ever inserted:
   a renamed or retired platform metric never erases history, because ``raw`` keeps the metric
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from publisher.store.schema import JSONText, UTCDateTime, metadata
+from publisher.store.metadata import JSONText, UTCDateTime, metadata
 
 snapshots = Table(
     "snapshots",

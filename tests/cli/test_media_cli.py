@@ -299,3 +299,16 @@ def test_story_with_a_bad_value_names_the_field(tmp_path: Path) -> None:
     sched.write_text(sched.read_text(encoding="utf-8").replace("seconds: 1", "seconds: 99"), encoding="utf-8")
     code, out = run("story", str(sched), "le-hoi-hoa-ban", "--out", str(tmp_path / "o.mp4"))
     assert code == 2 and "[le-hoi-hoa-ban] story.seconds: 99 giây nằm ngoài khoảng cho phép 1–15 giây." in out
+
+
+def test_story_reads_the_schedule_as_the_queue_does(tmp_path: Path) -> None:
+    """The loader reads the block: its files are confined to the schedule's folder, errors carry lines."""
+    sched = _story_schedule(tmp_path, ["media/hoa-ban-1.jpg", "media/ngoai.jpg"])
+    outside = tmp_path.parent / f"{tmp_path.name}-ngoai.jpg"
+    Image.new("RGB", (480, 360), (0, 0, 0)).save(outside)
+    (tmp_path / "media" / "ngoai.jpg").symlink_to(outside)
+    out_file = tmp_path / "o.mp4"
+    code, out = run("story", str(sched), "le-hoi-hoa-ban", "--out", str(out_file))
+    assert code == 2 and not out_file.exists()
+    assert "lich.yaml:12: [le-hoi-hoa-ban] story.photos[1].file" in out, out
+    assert "PUBLISHER_MEDIA_ROOTS" in out, out

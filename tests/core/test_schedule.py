@@ -702,3 +702,80 @@ def test_quotes_inside_csv_cells_are_still_fine(tmp_path: Path) -> None:
     loaded = load_schedule(write(tmp_path, text, "k.csv"), ctx())
     assert [p.title for p in loaded.posts] == ['Tin "nóng"', 'Tin "hay"']
     assert loaded.posts[1].text == "Hai\ndòng"
+
+
+# -- a photo story (story:) ----------------------------------------------------------------------
+
+STORY = """\
+posts:
+  - id: le-hoi-hoa-ban
+    at: 2026-03-20 07:00
+    title: Lễ hội Hoa Ban xã Hạnh Dịch
+    text: Nội dung
+    targets: [facebook/ubnd-hanh-dich]
+    story:
+      seconds: 2
+      photos:
+        - {file: media/a.jpg, caption: Đoàn rước}
+        - media/b.jpg
+      music: media/nhac.mp3
+"""
+
+
+def story_media(tmp_path: Path) -> None:
+    (tmp_path / "media").mkdir(exist_ok=True)
+    for name in ("a.jpg", "b.jpg", "nhac.mp3"):
+        (tmp_path / "media" / name).write_bytes(name.encode())
+
+
+def test_a_story_block_becomes_the_posts_clip_and_is_in_its_hash(tmp_path: Path) -> None:
+    story_media(tmp_path)
+    (spec,) = load_schedule(write(tmp_path, STORY), ctx()).posts
+    story = spec.story
+    assert story is not None
+    assert [p.file for p in story.photos] == [(tmp_path / "media" / n).resolve() for n in ("a.jpg", "b.jpg")]
+    assert [p.caption for p in story.photos] == ["Đoàn rước", None]
+    assert story.title == "Lễ hội Hoa Ban xã Hạnh Dịch" and story.seconds == 2.0
+    assert story.date is not None and story.date.isoformat() == "2026-03-20"
+    assert story.music == (tmp_path / "media" / "nhac.mp3").resolve()
+    assert spec.video is not None and spec.video.name == "le-hoi-hoa-ban.story"  # made when prepared
+    assert (tmp_path / "media" / "b.jpg").resolve() in spec.media_files()
+    # the settings are covered by the hash that approval signs
+    slower = load_schedule(write(tmp_path, STORY.replace("seconds: 2", "seconds: 3")), ctx()).posts[0]
+    assert slower.content_hash() != spec.content_hash()
+
+
+def test_bad_story_input_names_file_line_post_and_field(tmp_path: Path) -> None:
+    story_media(tmp_path)
+    text = STORY.replace("seconds: 2", "seconds: 99").replace("media/b.jpg", "media/khong-co.jpg")
+    out = problems_of(write(tmp_path, text))
+    where = f"{tmp_path / 'lich.yaml'}"
+    assert any(p.startswith(f"{where}:8: [le-hoi-hoa-ban] story.seconds") and "1–15" in p for p in out), out
+    assert any(
+        p.startswith(f"{where}:11: [le-hoi-hoa-ban] story.photos[1].file") and "khong-co.jpg" in p
+        for p in out
+    ), out
+
+
+def test_story_files_are_confined_like_images(tmp_path: Path) -> None:
+    story_media(tmp_path)
+    outside = tmp_path.parent / "ngoai.jpg"
+    outside.write_bytes(b"x")
+    (tmp_path / "media" / "lien-ket.jpg").symlink_to(outside)
+    text = STORY.replace("media/b.jpg", "media/lien-ket.jpg")
+    out = problems_of(write(tmp_path, text))
+    assert any("story.photos[1].file" in p and "PUBLISHER_MEDIA_ROOTS" in p for p in out), out
+
+
+def test_story_and_video_together_or_in_csv_are_refused(tmp_path: Path) -> None:
+    story_media(tmp_path)
+    (tmp_path / "media" / "v.mp4").write_bytes(b"mp4")
+    out = problems_of(write(tmp_path, STORY.replace("    story:\n", "    video: media/v.mp4\n    story:\n")))
+    assert any(":8: [le-hoi-hoa-ban] story:" in p and "video" in p for p in out), out
+    csv_text = "id,at,title,text,targets,story\nx,2026-04-01 07:00,T,N,facebook/ubnd-hanh-dich,media/a.jpg\n"
+    out = problems_of(write(tmp_path, csv_text, "lich.csv"))
+    assert any(":2: [x] story:" in p and "YAML" in p for p in out), out
+    out = problems_of(
+        write(tmp_path, STORY.replace("    story:\n", "    options: {story: {}}\n    story:\n"))
+    )
+    assert any("options.story" in p for p in out), out

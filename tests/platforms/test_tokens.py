@@ -20,13 +20,13 @@ import requests
 import responses
 from pydantic import SecretStr
 
+from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.platforms.base import AuthExpired, Credentials
 from publisher.platforms.facebook import FacebookPageAdapter
 from publisher.platforms.tokens import ensure_fresh, needs_refresh
 from publisher.platforms.youtube import MemoryQuotaCounter, YouTubeAdapter
 from publisher.platforms.zalo import ZaloOAAdapter
-from publisher.publishing import Publisher
 from publisher.settings import FacebookSettings, YouTubeSettings, ZaloSettings
 from publisher.store import Store
 from publisher.store.claims import claim_due

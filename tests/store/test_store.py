@@ -392,7 +392,7 @@ def test_reapproval_after_a_photo_changed_is_not_undone_by_the_check_before_send
 ) -> None:
     from PIL import Image
 
-    from publisher.publishing import Publisher
+    from publisher.actions.publish import Publisher
 
     demo = Target(Platform.SANDBOX, "demo")
     store.add_account(demo, "can-bo")

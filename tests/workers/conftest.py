@@ -225,7 +225,7 @@ class Cluster:
         return self._app
 
     def enqueue(self, kind: str, delivery_id: int) -> None:
-        from publisher import dispatch
+        from publisher.actions import dispatch
 
         names = {
             dispatch.PUBLISH: ("workers.tasks.publish_delivery", "publish"),
@@ -237,7 +237,7 @@ class Cluster:
 
     def start_dispatcher(self, name: str = "test") -> None:
         """The dispatcher loop in a thread of the test process (as ``celery beat`` would tick)."""
-        from publisher import dispatch
+        from publisher.actions import dispatch
 
         def loop() -> None:
             while not self._stop.is_set():

@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
+from publisher.actions.publish import Publisher
 from publisher.core.models import Delivery
 from publisher.core.states import State
 from publisher.platforms.base import Adapter, Credentials
-from publisher.publishing import Publisher, build_adapter
+from publisher.platforms.registry import build_adapter
 from publisher.settings import Settings, get_settings
 from publisher.store import Store
 from publisher.store import schema as s

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from publisher import dispatch
+from publisher.actions import dispatch
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.store import Database, Store
 

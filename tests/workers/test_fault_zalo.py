@@ -19,10 +19,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from publisher import dispatch
+from publisher.actions import dispatch
+from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.platforms.base import Adapter, Credentials
-from publisher.publishing import Publisher, build_adapter
+from publisher.platforms.registry import build_adapter
 from publisher.settings import Settings
 from publisher.store import Store
 from publisher.store import schema as s

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.states import State
 from publisher.media_prep import prepare_delivery
 from publisher.platforms.base import Credentials, Result
 from publisher.platforms.fake import FakeAdapter
-from publisher.publishing import Publisher
 from publisher.store import Store
 from publisher.store.claims import claim_due
 
@@ -23,8 +23,15 @@ def setup(store: Store, tmp_path: Path, text: str = "Thông báo lịch tiêm ch
     store.add_account(PAGE, "can-bo", credentials=Credentials(access_token="T", remote_account_id="page-1"))
     image = tmp_path / "anh.jpg"
     Image.new("RGB", (640, 480), (30, 120, 30)).save(image, quality=90)
-    spec = PostSpec(key="bai", title="Thông báo", text=text, due_at=datetime.now(UTC) - timedelta(seconds=1),
-                    timezone="Asia/Ho_Chi_Minh", targets=(PAGE,), images=(image,))
+    spec = PostSpec(
+        key="bai",
+        title="Thông báo",
+        text=text,
+        due_at=datetime.now(UTC) - timedelta(seconds=1),
+        timezone="Asia/Ho_Chi_Minh",
+        targets=(PAGE,),
+        images=(image,),
+    )
     store.queue([spec], "can-bo")
     store.approve(["bai"], by="truong-ban")
     return int(store.deliveries()[0].id), image
@@ -33,7 +40,8 @@ def setup(store: Store, tmp_path: Path, text: str = "Thông báo lịch tiêm ch
 def run(store: Store, fake: FakeAdapter) -> str:
     assert claim_due(store.db, datetime.now(UTC), "dispatch:t", 300)
     step = Publisher(store, adapters=lambda settings, target, creds: fake, rng=lambda: 1.0).publish(
-        int(store.deliveries()[0].id))
+        int(store.deliveries()[0].id)
+    )
     return str(step.action)
 
 

@@ -20,11 +20,11 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from publisher import alerts
+from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.states import State
 from publisher.platforms.base import Credentials, Result
 from publisher.platforms.fake import FakeAdapter
-from publisher.publishing import Publisher
 from publisher.store import Store
 from publisher.store import schema as s
 from publisher.store.claims import claim_due

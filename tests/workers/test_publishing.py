@@ -1,4 +1,4 @@
-"""The domain flow of one delivery (publisher/publishing.py), in-process, on SQLite and PostgreSQL."""
+"""The domain flow of one delivery (publisher/actions/publish.py), in-process, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from publisher import dispatch
+from publisher.actions import dispatch
+from publisher.actions.publish import Publisher
+from publisher.core.decisions import backoff
 from publisher.core.models import Delivery, Platform, PostSpec, Target
 from publisher.core.states import State
 from publisher.platforms.base import Credentials, Result
 from publisher.platforms.fake import FakeAdapter
-from publisher.publishing import Publisher, backoff
 from publisher.store import Store
 from publisher.store import schema as s
 from publisher.store.claims import claim_due, release_expired

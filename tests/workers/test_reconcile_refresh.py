@@ -16,10 +16,10 @@ import responses
 from pydantic import SecretStr
 from sqlalchemy import update
 
+from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, Target
 from publisher.platforms.base import Credentials
 from publisher.platforms.youtube import MemoryQuotaCounter, YouTubeAdapter
-from publisher.publishing import Publisher
 from publisher.settings import YouTubeSettings
 from publisher.store import schema as s
 from tests.platforms.test_tokens import GOOGLE_TOKEN_URL, YT_401, _calls, _form, _fresh_looking, _ready

@@ -36,22 +36,22 @@ def main() -> None:
             os.environ[f"PUBLISHER_{platform}__POSTS_PER_MINUTE"] = "0"
     hold = os.environ.get("PUBLISHER_TEST_HOLD_AFTER_CLAIM")
     if hold:
-        from publisher.publishing import Publisher
+        from publisher.actions.publish import Publisher
 
-        original = Publisher._send
+        original = Publisher.publish
 
-        def held(self: Publisher, row: object) -> object:
+        def held(self: Publisher, delivery_id: int) -> object:
             marker = Path(hold)
             if not marker.exists():
                 marker.write_text(str(os.getpid()))
                 time.sleep(600)
-            return original(self, row)  # type: ignore[arg-type]
+            return original(self, delivery_id)
 
-        Publisher._send = held  # type: ignore[assignment,method-assign]
+        Publisher.publish = held  # type: ignore[assignment,method-assign]
 
-    from workers import app
+    from workers.app import get_app
 
-    app.worker_main(sys.argv[1:])
+    get_app().worker_main(sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 
 from publisher.i18n import register, t
 from publisher.platforms.registry import handoff_platforms
-from publisher.publishing import DISPATCH_PREFIX
 from publisher.settings import Settings
 from publisher.store import claims
 from publisher.store.db import Database
@@ -42,6 +41,9 @@ register(
 )
 
 log = logging.getLogger(__name__)
+
+#: the dispatcher marks its claims ``dispatch:<name>``; a worker replaces that with its own id
+DISPATCH_PREFIX = "dispatch:"
 
 #: the kinds of message a tick sends
 PUBLISH = "publish"
