@@ -28,29 +28,39 @@ register(
         "settings.json": ("JSON hợp lệ", "valid JSON"),
         "settings.too_long": ("tối đa {n} ký tự", "at most {n} characters"),
         "settings.timezone": (
-            "tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh", "an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
+            "tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh",
+            "an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
         ),
     }
 )
 
 
 class FacebookSettings(BaseModel):
-    graph_url: str = Field("https://graph.facebook.com", description="Graph API host (a proxy or test server may stand in).")
-    video_url: str = Field("https://graph-video.facebook.com", description="Graph API host for video uploads.")
+    graph_url: str = Field(
+        "https://graph.facebook.com", description="Graph API host (a proxy or test server may stand in)."
+    )
+    video_url: str = Field(
+        "https://graph-video.facebook.com", description="Graph API host for video uploads."
+    )
     rupload_url: str = Field("https://rupload.facebook.com", description="Host of the Reels binary upload.")
     api_version: str = Field("v25.0", description="Graph API version used in every URL.")
     app_id: str | None = Field(None, description="Facebook app id (for tokens and /debug_token).")
     app_secret: SecretStr | None = Field(None, description="Facebook app secret.")
     native_scheduling: bool = Field(
-        True, description="Hand posts due 10 min to 29 days ahead to Facebook's own scheduler (scheduled_publish_time)."
+        True,
+        description="Hand posts due 10 min to 29 days ahead to Facebook's own scheduler (scheduled_publish_time).",
     )
-    posts_per_minute: float = Field(20.0, description="Publishing calls per Page per minute, shared by all workers (0: no limit of ours).")
+    posts_per_minute: float = Field(
+        20.0, description="Publishing calls per Page per minute, shared by all workers (0: no limit of ours)."
+    )
     burst: int = Field(10, description="Calls a Page may make at once before the per-minute rate applies.")
 
 
 class YouTubeSettings(BaseModel):
     api_url: str = Field("https://www.googleapis.com/youtube/v3", description="YouTube Data API host.")
-    upload_url: str = Field("https://www.googleapis.com/upload/youtube/v3", description="YouTube upload host.")
+    upload_url: str = Field(
+        "https://www.googleapis.com/upload/youtube/v3", description="YouTube upload host."
+    )
     oauth_url: str = Field("https://oauth2.googleapis.com", description="Google OAuth token host.")
     auth_url: str = Field("https://accounts.google.com/o/oauth2/v2/auth", description="Google consent page.")
     client_id: str | None = Field(None, description="OAuth client id of your Google Cloud project.")
@@ -58,9 +68,15 @@ class YouTubeSettings(BaseModel):
     native_scheduling: bool = Field(
         True, description="Upload videos ahead as private with publishAt, so YouTube publishes them on time."
     )
-    posts_per_minute: float = Field(1.0, description="Uploads per channel per minute, shared by all workers (0: no limit of ours).")
-    burst: int = Field(3, description="Uploads a channel may start at once before the per-minute rate applies.")
-    daily_quota: int = Field(10_000, description="YouTube Data API units per project per day (resets at midnight Pacific).")
+    posts_per_minute: float = Field(
+        1.0, description="Uploads per channel per minute, shared by all workers (0: no limit of ours)."
+    )
+    burst: int = Field(
+        3, description="Uploads a channel may start at once before the per-minute rate applies."
+    )
+    daily_quota: int = Field(
+        10_000, description="YouTube Data API units per project per day (resets at midnight Pacific)."
+    )
     quota_costs: dict[str, int] = Field(
         default_factory=dict,
         description='Override of quota units per method, JSON, e.g. {"videos.insert": 100}; default: the cautious 1600 for an upload.',
@@ -72,11 +88,16 @@ class ZaloSettings(BaseModel):
     oauth_url: str = Field("https://oauth.zaloapp.com", description="Zalo OAuth v4 host.")
     app_id: str | None = Field(None, description="Zalo app id.")
     app_secret: SecretStr | None = Field(None, description="Zalo app secret.")
-    posts_per_minute: float = Field(30.0, description="Article calls per OA per minute, shared by all workers (0: no limit of ours).")
+    posts_per_minute: float = Field(
+        30.0, description="Article calls per OA per minute, shared by all workers (0: no limit of ours)."
+    )
     burst: int = Field(5, description="Calls an OA may make at once before the per-minute rate applies.")
-    broadcast: bool = Field(False, description="Also broadcast each published article to followers (06:00-22:00 only).")
+    broadcast: bool = Field(
+        False, description="Also broadcast each published article to followers (06:00-22:00 only)."
+    )
     default_cover_url: str | None = Field(
-        None, description="Public URL of the cover image used when a Zalo article names none (options.zalo.cover_url)."
+        None,
+        description="Public URL of the cover image used when a Zalo article names none (options.zalo.cover_url).",
     )
     reconcile_settle_seconds: float = Field(
         180.0,
@@ -94,11 +115,16 @@ class ZaloSettings(BaseModel):
 class MediaSettings(BaseModel):
     ffmpeg: str = Field("ffmpeg", description="The ffmpeg program.")
     ffprobe: str = Field("ffprobe", description="The ffprobe program.")
-    cache_max_mb: int = Field(4096, description="Size cap of the prepared-media cache; oldest variants go first.")
-    font_path: Path | None = Field(None, description="Font for banners and title cards (default: the bundled DejaVu Sans).")
+    cache_max_mb: int = Field(
+        4096, description="Size cap of the prepared-media cache; oldest variants go first."
+    )
+    font_path: Path | None = Field(
+        None, description="Font for banners and title cards (default: the bundled DejaVu Sans)."
+    )
     logo_path: Path | None = Field(None, description="Commune logo (PNG) for watermarks, if wanted.")
     max_pixels: int = Field(
-        50_000_000, ge=1,
+        50_000_000,
+        ge=1,
         description="Largest photo (width × height) that queue and approve accept; far below Pillow's bomb limit (179 million).",
     )
 
@@ -113,8 +139,12 @@ class AlertSettings(BaseModel):
     email_to: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Alert e-mail recipients, comma-separated."
     )
-    webhook_url: str | None = Field(None, description="URL that receives each alert as a JSON POST (empty: none).")
-    token_warning_days: int = Field(7, description="Warn this many days before a token or refresh window expires.")
+    webhook_url: str | None = Field(
+        None, description="URL that receives each alert as a JSON POST (empty: none)."
+    )
+    token_warning_days: int = Field(
+        7, description="Warn this many days before a token or refresh window expires."
+    )
 
     @field_validator("email_to", mode="before")
     @classmethod
@@ -133,23 +163,51 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    data_dir: Path = Field(Path("./var"), description="Data directory: SQLite database, key file, outbox, media cache, reports.")
-    database_url: str | None = Field(None, description="Database URL; empty = SQLite file in the data dir. PostgreSQL: postgresql+psycopg://user:pass@host/db")
-    broker_url: str | None = Field(None, description="Celery broker URL (redis://host:6379/0); empty = embedded broker in the data dir, no server needed.")
-    secret_key: SecretStr | None = Field(None, description="Fernet key for account credentials; empty = <data dir>/secret.key created by publisher init (mode 0600).")
-    language: Literal["vi", "en"] = Field("vi", description="Language of messages, reports and errors: vi or en.")
-    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone used to show times (schedules keep their own).")
+    data_dir: Path = Field(
+        Path("./var"), description="Data directory: SQLite database, key file, outbox, media cache, reports."
+    )
+    database_url: str | None = Field(
+        None,
+        description="Database URL; empty = SQLite file in the data dir. PostgreSQL: postgresql+psycopg://user:pass@host/db",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker URL (redis://host:6379/0); empty = embedded broker in the data dir, no server needed.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key for account credentials; empty = <data dir>/secret.key created by publisher init (mode 0600).",
+    )
+    language: Literal["vi", "en"] = Field(
+        "vi", description="Language of messages, reports and errors: vi or en."
+    )
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh", description="Time zone used to show times (schedules keep their own)."
+    )
     user: str | None = Field(
         None,
         max_length=100,  # the audit trail's actor column: the same answer on SQLite and PostgreSQL
         description="Name recorded in the audit trail for commands run here (default: the OS user); a user of the office for queue, users and policy.",
     )
 
-    require_approval: bool = Field(True, description="Initial value of the office policy require-approval (nothing is published before a named approver approves it), stored when the first admin is added; afterwards only `publisher policy set require-approval` changes it.")
-    allow_self_approval: bool = Field(False, description="Initial value of the office policy allow-self-approval, stored when the first admin is added; afterwards only `publisher policy set allow-self-approval` changes it.")
-    grace_hours: float = Field(6.0, description="Late-publish window: a post later than this is marked missed instead.")
-    media_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list, description="Extra folders schedule files may take media from (colon-separated).")
-    schedule_max_bytes: int = Field(2_000_000, ge=1, description="Largest schedule file (YAML or CSV) that queue reads, in bytes.")
+    require_approval: bool = Field(
+        True,
+        description="Initial value of the office policy require-approval (nothing is published before a named approver approves it), stored when the first admin is added; afterwards only `publisher policy set require-approval` changes it.",
+    )
+    allow_self_approval: bool = Field(
+        False,
+        description="Initial value of the office policy allow-self-approval, stored when the first admin is added; afterwards only `publisher policy set allow-self-approval` changes it.",
+    )
+    grace_hours: float = Field(
+        6.0, description="Late-publish window: a post later than this is marked missed instead."
+    )
+    media_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Extra folders schedule files may take media from (colon-separated).",
+    )
+    schedule_max_bytes: int = Field(
+        2_000_000, ge=1, description="Largest schedule file (YAML or CSV) that queue reads, in bytes."
+    )
 
     forbidden_words: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Words that block approval wherever they appear (comma-separated)."
@@ -159,11 +217,18 @@ class Settings(BaseSettings):
     )
 
     tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
-    lease_seconds: int = Field(300, description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).")
+    lease_seconds: int = Field(
+        300,
+        description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).",
+    )
     max_attempts: int = Field(5, description="Retry limit per delivery for transient errors.")
-    retry_base_seconds: float = Field(30.0, description="First retry delay; doubles each attempt, with jitter.")
+    retry_base_seconds: float = Field(
+        30.0, description="First retry delay; doubles each attempt, with jitter."
+    )
     retry_max_seconds: float = Field(3600.0, description="Longest retry delay.")
-    visibility_timeout: int = Field(7200, description="Redis broker visibility timeout (s); above the longest media task.")
+    visibility_timeout: int = Field(
+        7200, description="Redis broker visibility timeout (s); above the longest media task."
+    )
     worker_concurrency: int = Field(2, description="Worker processes started by publisher run.")
 
     engagement_weeks: int = Field(8, description="The weekly engagement sweep looks back this many weeks.")
@@ -221,11 +286,19 @@ class Settings(BaseSettings):
     @classmethod
     def env_example(cls) -> str:
         """The text of ``.env.example``: every setting with its default and meaning."""
-        lines = ["# publisher settings: every variable, its default and meaning (PUBLISHER_ prefix, __ for sections)."]
+        lines = [
+            "# publisher settings: every variable, its default and meaning (PUBLISHER_ prefix, __ for sections)."
+        ]
 
         def emit(env: str, info: Any) -> None:
             default = info.default if info.default_factory is None else info.default_factory()
-            shown = "" if default is None else ":".join(map(str, default)) if isinstance(default, list) else default
+            shown = (
+                ""
+                if default is None
+                else ":".join(map(str, default))
+                if isinstance(default, list)
+                else default
+            )
             if isinstance(shown, bool):
                 shown = str(shown).lower()
             if info.description:
@@ -281,10 +354,17 @@ class SettingsInvalid(UserError):
 
 _SECRET_WORDS = ("secret", "password", "token", "key", "url")
 _ALLOWED = {
-    "float_parsing": "settings.number", "float_type": "settings.number", "finite_number": "settings.number",
-    "int_parsing": "settings.integer", "int_type": "settings.integer", "int_from_float": "settings.integer",
-    "bool_parsing": "settings.bool", "bool_type": "settings.bool",
-    "json_invalid": "settings.json", "json_type": "settings.json", "dict_type": "settings.json",
+    "float_parsing": "settings.number",
+    "float_type": "settings.number",
+    "finite_number": "settings.number",
+    "int_parsing": "settings.integer",
+    "int_type": "settings.integer",
+    "int_from_float": "settings.integer",
+    "bool_parsing": "settings.bool",
+    "bool_type": "settings.bool",
+    "json_invalid": "settings.json",
+    "json_type": "settings.json",
+    "dict_type": "settings.json",
 }
 
 
@@ -299,7 +379,12 @@ def describe_invalid(exc: ValidationError) -> SettingsInvalid:
         value = "" if hidden or isinstance(raw, dict) else f"={str(raw)[:60]}"
         kind = err["type"]
         if kind == "literal_error":
-            allowed = str(msg("settings.one_of", values=str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ")))
+            allowed = str(
+                msg(
+                    "settings.one_of",
+                    values=str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", "),
+                )
+            )
         elif names and names[-1] == "timezone":
             allowed = str(msg("settings.timezone"))
         elif kind == "string_too_long":
@@ -329,15 +414,25 @@ def describe_unparsable(exc: SettingsError) -> SettingsInvalid:
         if upper != section and not upper.startswith(section + "__"):
             continue
         sub = upper[len(section) + 2 :].lower()
-        info = model.model_fields.get(sub) if sub and isinstance(model, type) and issubclass(model, BaseModel) else None
+        info = (
+            model.model_fields.get(sub)
+            if sub and isinstance(model, type) and issubclass(model, BaseModel)
+            else None
+        )
         decoded = not sub or (info is not None and get_origin(info.annotation) in (dict, list))
         try:
             json.loads(value)
         except ValueError:
             if decoded:
                 names.append(upper)
-    item = str(msg("settings.item", var=", ".join(sorted(names)) or section + "__…", value="",
-                   allowed=msg("settings.json")))
+    item = str(
+        msg(
+            "settings.item",
+            var=", ".join(sorted(names)) or section + "__…",
+            value="",
+            allowed=msg("settings.json"),
+        )
+    )
     return SettingsInvalid(msg("settings.invalid", items=item))
 
 

@@ -21,7 +21,9 @@ import pytest
 from publisher.i18n import set_language
 from publisher.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("PUBLISHER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 # the Redis databases the worker tests may flush, on the server of PUBLISHER_TEST_REDIS_URL
 REDIS_DBS = os.environ.get("PUBLISHER_TEST_REDIS_DBS", "9-15")

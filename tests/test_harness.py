@@ -24,7 +24,11 @@ def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_service_markers_leave_out_postgres_and_redis_tests() -> None:
-    files = ["tests/store/test_claims.py", "tests/workers/test_ratelimit.py", "tests/workers/test_dispatch.py"]
+    files = [
+        "tests/store/test_claims.py",
+        "tests/workers/test_ratelimit.py",
+        "tests/workers/test_dispatch.py",
+    ]
     everything = _pytest("--collect-only", "-q", *files).stdout
     kept = _pytest("--collect-only", "-q", "-m", "not postgres and not redis", *files).stdout
     ids = [line for line in kept.splitlines() if "::" in line]

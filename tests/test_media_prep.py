@@ -23,9 +23,17 @@ SB = Target(Platform.SANDBOX, "demo")
 def setup(store: Store, tmp_path: Path, video: Path, image: Path) -> dict[str, int]:
     for tgt in (FB, YT, SB):
         store.add_account(tgt, "t", exist_ok=True)
-    spec = PostSpec(key="bai-video", title="Tiêu đề", text="Nội dung", due_at=datetime.now(UTC) + timedelta(days=1),
-                    timezone="Asia/Ho_Chi_Minh", targets=(FB, YT, SB), images=(image,), video=video,
-                    options={"banner": "Kỷ niệm 80 năm Quốc khánh"})
+    spec = PostSpec(
+        key="bai-video",
+        title="Tiêu đề",
+        text="Nội dung",
+        due_at=datetime.now(UTC) + timedelta(days=1),
+        timezone="Asia/Ho_Chi_Minh",
+        targets=(FB, YT, SB),
+        images=(image,),
+        video=video,
+        options={"banner": "Kỷ niệm 80 năm Quốc khánh"},
+    )
     store.queue([spec], "t")
     return {r.platform: r.id for r in store.deliveries()}
 
@@ -37,9 +45,13 @@ def test_each_platform_gets_its_variants_and_adapters_get_them(store: Store, tmp
     settings = store.settings
 
     assert [j.preset for j in plan_media(store.delivery(ids["facebook"]), settings).jobs] == [
-        "facebook-photo", "facebook-video"]
+        "facebook-photo",
+        "facebook-video",
+    ]
     assert [j.preset for j in plan_media(store.delivery(ids["youtube"]), settings).jobs] == [
-        "youtube-video", "youtube-thumbnail"]
+        "youtube-video",
+        "youtube-thumbnail",
+    ]
     assert plan_media(store.delivery(ids["sandbox"]), settings).jobs == []
 
     progress: list[float] = []
@@ -69,7 +81,9 @@ def test_upright_clip_becomes_a_reel(store: Store, tmp_path: Path) -> None:
     ids = setup(store, tmp_path, video, photo(tmp_path / "anh.jpg"))
     jobs = plan_media(store.delivery(ids["facebook"]), store.settings).jobs
     assert [j.preset for j in jobs] == ["facebook-photo", "facebook-reel"]
-    assert [j.preset for j in plan_media(store.delivery(ids["youtube"]), store.settings).jobs][0] == "youtube-short"
+    assert [j.preset for j in plan_media(store.delivery(ids["youtube"]), store.settings).jobs][
+        0
+    ] == "youtube-short"
 
 
 def test_a_broken_clip_fails_that_delivery_with_a_reason(store: Store, tmp_path: Path) -> None:
@@ -88,8 +102,16 @@ def test_editing_the_post_forgets_prepared_media(store: Store, tmp_path: Path) -
     image = photo(tmp_path / "anh.jpg")
     ids = setup(store, tmp_path, video, image)
     assert prepare_delivery(store, ids["facebook"], store.settings).ok
-    spec = PostSpec(key="bai-video", title="Tiêu đề mới", text="Nội dung", due_at=datetime.now(UTC) + timedelta(days=1),
-                    timezone="Asia/Ho_Chi_Minh", targets=(FB, YT, SB), images=(image,), video=video)
+    spec = PostSpec(
+        key="bai-video",
+        title="Tiêu đề mới",
+        text="Nội dung",
+        due_at=datetime.now(UTC) + timedelta(days=1),
+        timezone="Asia/Ho_Chi_Minh",
+        targets=(FB, YT, SB),
+        images=(image,),
+        video=video,
+    )
     store.queue([spec], "t")
     assert store.delivery(ids["facebook"]).video == video
     assert next(r for r in store.deliveries() if r.id == ids["facebook"]).media_state is None
@@ -149,7 +171,9 @@ def test_a_story_is_rendered_and_recorded_as_the_video_of_facebook_and_sandbox(
     assert store.delivery(ids["sandbox"]).video == fb  # the same story, from the cache
 
 
-def test_a_story_whose_photo_went_bad_fails_that_delivery_naming_the_field(store: Store, tmp_path: Path) -> None:
+def test_a_story_whose_photo_went_bad_fails_that_delivery_naming_the_field(
+    store: Store, tmp_path: Path
+) -> None:
     from publisher.store.repo import spec_hash
 
     ids = queue_story(store, tmp_path)

@@ -22,3 +22,9 @@ def test_ruff_clean() -> None:
 def test_mypy_clean() -> None:
     r = _run(str(BIN / "mypy"), "publisher", "workers", "assets")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_format_clean() -> None:
+    """One code style: ``ruff format`` would change nothing."""
+    r = _run(str(BIN / "ruff"), "format", "--check", "publisher", "workers", "assets", "tests", "bench")
+    assert r.returncode == 0, r.stdout + r.stderr

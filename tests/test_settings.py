@@ -50,7 +50,7 @@ def test_nested_settings_from_environment(monkeypatch: object) -> None:
 
 def test_env_example_is_current() -> None:
     assert (ROOT / ".env.example").read_text(encoding="utf-8") == Settings.env_example(), (
-        "regenerate: python -c \"from publisher.settings import Settings; "
+        'regenerate: python -c "from publisher.settings import Settings; '
         "open('.env.example','w').write(Settings.env_example())\""
     )
 

@@ -55,8 +55,18 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.SCHEDULED: frozenset({S.CLAIMED, S.AWAITING_APPROVAL, S.DRAFT, S.CANCELLED, S.PAUSED, S.MISSED}),
     # claimed: a worker holds a lease but has sent nothing yet, so a release is always safe
     S.CLAIMED: frozenset(
-        {S.PUBLISHING, S.SCHEDULED, S.RETRY_WAIT, S.PAUSED, S.MISSED, S.CANCELLED, S.FAILED, S.NEEDS_REAUTH,
-         S.AWAITING_APPROVAL, S.DRAFT}
+        {
+            S.PUBLISHING,
+            S.SCHEDULED,
+            S.RETRY_WAIT,
+            S.PAUSED,
+            S.MISSED,
+            S.CANCELLED,
+            S.FAILED,
+            S.NEEDS_REAUTH,
+            S.AWAITING_APPROVAL,
+            S.DRAFT,
+        }
     ),
     # publishing: something may have been sent; only the outcome (or ignorance of it) moves it on
     S.PUBLISHING: frozenset(
@@ -70,8 +80,17 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     ),
     # nothing was created for these, so an edit may send them back for approval
     S.RETRY_WAIT: frozenset(
-        {S.CLAIMED, S.FAILED, S.CANCELLED, S.PAUSED, S.MISSED, S.NEEDS_REAUTH, S.AWAITING_APPROVAL, S.SCHEDULED,
-         S.DRAFT}
+        {
+            S.CLAIMED,
+            S.FAILED,
+            S.CANCELLED,
+            S.PAUSED,
+            S.MISSED,
+            S.NEEDS_REAUTH,
+            S.AWAITING_APPROVAL,
+            S.SCHEDULED,
+            S.DRAFT,
+        }
     ),
     S.NEEDS_REAUTH: frozenset(
         {S.RETRY_WAIT, S.SCHEDULED, S.CANCELLED, S.MISSED, S.FAILED, S.PAUSED, S.AWAITING_APPROVAL, S.DRAFT}

@@ -142,7 +142,8 @@ def test_prepare_a_post_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyP
     photo(tmp_path / "media" / "anh.jpg", size=(900, 600))
     when = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=2)).strftime("%Y-%m-%d 07:00")
     path = tmp_path / "lich.yaml"
-    path.write_text(f"""posts:
+    path.write_text(
+        f"""posts:
   - id: bai-anh
     at: {when}
     title: Ảnh hoạt động
@@ -150,7 +151,9 @@ def test_prepare_a_post_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyP
     images: [media/anh.jpg]
     banner: Kỷ niệm ngày thành lập xã
     targets: [facebook/ubnd-hanh-dich]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     assert run("queue", str(path)).exit_code == 0
     r = run("media", "prepare", "bai-anh")
     assert r.exit_code == 0, r.output

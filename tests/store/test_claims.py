@@ -38,23 +38,64 @@ def _seed(store: Store) -> None:
     acct = store.add_account(Target(Platform.SANDBOX, "demo"), "t")
     now = datetime.now(UTC)
     with store.db.write() as conn:
-        conn.execute(insert(s.posts).values(
-            key="p", title="t", text="x", images=[], options={}, timezone="Asia/Ho_Chi_Minh", due_at=now,
-            grace_seconds=3600, draft=False, content_hash="h", queued_by="a", queued_at=now, updated_at=now))
+        conn.execute(
+            insert(s.posts).values(
+                key="p",
+                title="t",
+                text="x",
+                images=[],
+                options={},
+                timezone="Asia/Ho_Chi_Minh",
+                due_at=now,
+                grace_seconds=3600,
+                draft=False,
+                content_hash="h",
+                queued_by="a",
+                queued_at=now,
+                updated_at=now,
+            )
+        )
         post_id = conn.execute(s.posts.select()).first().id  # type: ignore[union-attr]
     # one post per account is unique, so spread the due set over many posts
     with store.db.write() as conn:
-        conn.execute(insert(s.posts), [
-            dict(key=f"p{i}", title="t", text="x", images=[], options={}, timezone="Asia/Ho_Chi_Minh", due_at=now,
-                 grace_seconds=3600, draft=False, content_hash="h", queued_by="a", queued_at=now, updated_at=now)
-            for i in range(N)
-        ])
+        conn.execute(
+            insert(s.posts),
+            [
+                dict(
+                    key=f"p{i}",
+                    title="t",
+                    text="x",
+                    images=[],
+                    options={},
+                    timezone="Asia/Ho_Chi_Minh",
+                    due_at=now,
+                    grace_seconds=3600,
+                    draft=False,
+                    content_hash="h",
+                    queued_by="a",
+                    queued_at=now,
+                    updated_at=now,
+                )
+                for i in range(N)
+            ],
+        )
         ids = [r.id for r in conn.execute(s.posts.select().where(s.posts.c.id != post_id))]
-        conn.execute(insert(s.deliveries), [
-            dict(post_id=pid, account_id=acct, state=State.SCHEDULED.value, due_at=now - timedelta(seconds=1),
-                 deadline=now + timedelta(hours=1), attempts=0, created_at=now, updated_at=now)
-            for pid in ids
-        ])
+        conn.execute(
+            insert(s.deliveries),
+            [
+                dict(
+                    post_id=pid,
+                    account_id=acct,
+                    state=State.SCHEDULED.value,
+                    due_at=now - timedelta(seconds=1),
+                    deadline=now + timedelta(hours=1),
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for pid in ids
+            ],
+        )
 
 
 def test_concurrent_claimers_claim_each_delivery_exactly_once(store: Store) -> None:

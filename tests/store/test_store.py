@@ -33,8 +33,14 @@ LATER = now().replace(microsecond=0) + timedelta(days=3)
 
 def spec(key: str = "bai-1", due: datetime | None = None, **kw: Any) -> PostSpec:
     values: dict[str, Any] = dict(
-        key=key, title="Kỷ niệm 51 năm Ngày giải phóng miền Nam", text="Nội dung", due_at=due or LATER,
-        timezone="Asia/Ho_Chi_Minh", targets=(FB, ZL), source_file="/lich/2026.yaml", source_line=5,
+        key=key,
+        title="Kỷ niệm 51 năm Ngày giải phóng miền Nam",
+        text="Nội dung",
+        due_at=due or LATER,
+        timezone="Asia/Ho_Chi_Minh",
+        targets=(FB, ZL),
+        source_file="/lich/2026.yaml",
+        source_line=5,
     )
     values.update(kw)
     return PostSpec(**values)
@@ -58,7 +64,10 @@ def test_queue_is_idempotent(st: Store) -> None:
     r2 = st.queue([spec()], "can-bo", ["/lich/2026.yaml"])
     assert r2.created == [] and r2.updated == [] and r2.unchanged == ["bai-1"]
     assert [tuple(r) for r in st.deliveries()] == before
-    assert states(st) == {"facebook/ubnd-hanh-dich": "awaiting_approval", "zalo/ubnd-hanh-dich": "awaiting_approval"}
+    assert states(st) == {
+        "facebook/ubnd-hanh-dich": "awaiting_approval",
+        "zalo/ubnd-hanh-dich": "awaiting_approval",
+    }
 
 
 def test_edit_updates_unstarted_deliveries_and_reports_the_others(st: Store) -> None:
@@ -143,8 +152,13 @@ def test_drafts_cannot_be_approved_and_no_approval_setting(st: Store) -> None:
 
 def test_late_policy_grace_window(st: Store) -> None:
     t0 = now()
-    st.queue([spec("som", due=t0 + timedelta(hours=1)), spec("ngan", due=t0 + timedelta(hours=1), grace_hours=0.5)],
-             "can-bo")
+    st.queue(
+        [
+            spec("som", due=t0 + timedelta(hours=1)),
+            spec("ngan", due=t0 + timedelta(hours=1), grace_hours=0.5),
+        ],
+        "can-bo",
+    )
     st.approve(["som", "ngan"], by="chu-tich")
     # the server was down: it is now 4 hours after the due time
     later = t0 + timedelta(hours=5)
@@ -196,12 +210,16 @@ def test_retry_and_cancel(st: Store) -> None:
     assert len(cancel.done) == 2
 
 
-def test_credentials_are_encrypted_everywhere(st: Store, caplog: pytest.LogCaptureFixture, db_kind: str) -> None:
+def test_credentials_are_encrypted_everywhere(
+    st: Store, caplog: pytest.LogCaptureFixture, db_kind: str
+) -> None:
     secret = "EAAG-very-secret-page-token-1234567890"
     refresh = "zalo-refresh-abcdefghijklmnop"
     caplog.set_level(logging.DEBUG)
     acct = st.account(FB)
-    st.save_credentials(acct.id, Credentials(access_token=secret, refresh_token=refresh, remote_account_id="1234"))
+    st.save_credentials(
+        acct.id, Credentials(access_token=secret, refresh_token=refresh, remote_account_id="1234")
+    )
     assert st.credentials(acct.id).access_token == secret
     with st.db.read() as conn:
         dump = "\n".join(str(tuple(r)) for tbl in s.metadata.sorted_tables for r in conn.execute(select(tbl)))
@@ -212,8 +230,9 @@ def test_credentials_are_encrypted_everywhere(st: Store, caplog: pytest.LogCaptu
             assert secret.encode() not in raw and refresh.encode() not in raw
     assert secret not in repr(st.credentials(acct.id)) and secret not in caplog.text
     # a wrong key gives a clear error that does not show the token either
-    other = Store(st.settings.model_copy(update={"secret_key": __import__("pydantic").SecretStr(
-        "x" * 43 + "=")}), st.db)
+    other = Store(
+        st.settings.model_copy(update={"secret_key": __import__("pydantic").SecretStr("x" * 43 + "=")}), st.db
+    )
     with pytest.raises(ConfigError) as info:
         other.credentials(acct.id)
     assert secret not in str(info.value)
@@ -304,7 +323,9 @@ def test_sqlite_default_is_a_wal_file_in_the_data_dir(settings: Any) -> None:
 
 
 @pytest.mark.parametrize("start", ["failed", "missed", "needs_reauth", "retry_wait"])
-def test_editing_a_post_whose_delivery_did_not_go_out_sends_it_back_for_approval(st: Store, start: str) -> None:
+def test_editing_a_post_whose_delivery_did_not_go_out_sends_it_back_for_approval(
+    st: Store, start: str
+) -> None:
     st.queue([spec()], "can-bo")
     st.approve(["bai-1"], by="chu-tich")
     fb = next(r for r in st.deliveries() if r.platform == "facebook")
@@ -344,8 +365,11 @@ def test_drafting_leaves_what_went_out_alone_and_says_so(st: Store) -> None:
     st.queue([spec()], "can-bo")
     st.approve(["bai-1"], by="chu-tich")
     fb = next(r for r in st.deliveries() if r.platform == "facebook")
-    for src, dst in ((State.SCHEDULED, State.CLAIMED), (State.CLAIMED, State.PUBLISHING),
-                     (State.PUBLISHING, State.PUBLISHED)):
+    for src, dst in (
+        (State.SCHEDULED, State.CLAIMED),
+        (State.CLAIMED, State.PUBLISHING),
+        (State.PUBLISHING, State.PUBLISHED),
+    ):
         assert st.move(fb.id, src, dst)
     report = st.queue([spec(draft=True)], "can-bo")
     assert report.not_changed == [("bai-1", str(FB), "published")]
@@ -425,7 +449,11 @@ def test_migration_0005_makes_users_of_the_names_in_the_audit(
 
     from publisher.store.db import MIGRATIONS, Database
 
-    url = request.getfixturevalue("pg_url") if db_kind == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite'}"
+    url = (
+        request.getfixturevalue("pg_url")
+        if db_kind == "postgresql"
+        else f"sqlite:///{tmp_path / 'old.sqlite'}"
+    )
     db = Database(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -435,21 +463,47 @@ def test_migration_0005_makes_users_of_the_names_in_the_audit(
     a_nfd = unicodedata.normalize("NFD", "Nguyễn Văn A")
     t0 = now()
     with db.engine.begin() as conn:
-        for i, (queued_by, approved_by) in enumerate([(a_nfd, "chu-tich"), ("Nguyễn Văn A", None),
-                                                      (" nguyễn  văn a", None)]):
-            conn.execute(s.posts.insert().values(
-                key=f"bai-{i}", title="T", text="X", images=[], options={}, timezone="Asia/Ho_Chi_Minh",
-                due_at=t0, grace_seconds=3600, draft=False, content_hash="h", queued_by=queued_by, queued_at=t0,
-                updated_at=t0, approved_by=approved_by))
-        for actor, action in [("Nguyễn Văn A", "queued"), ("Trần B", "approved"), ("system", "media_ready"),
-                              ("worker", "state_published"), ("dispatch:host", "state_claimed"),
-                              ("demo", "approved"), ("publisher", "queued"), ("root", "paused")]:
+        for i, (queued_by, approved_by) in enumerate(
+            [(a_nfd, "chu-tich"), ("Nguyễn Văn A", None), (" nguyễn  văn a", None)]
+        ):
+            conn.execute(
+                s.posts.insert().values(
+                    key=f"bai-{i}",
+                    title="T",
+                    text="X",
+                    images=[],
+                    options={},
+                    timezone="Asia/Ho_Chi_Minh",
+                    due_at=t0,
+                    grace_seconds=3600,
+                    draft=False,
+                    content_hash="h",
+                    queued_by=queued_by,
+                    queued_at=t0,
+                    updated_at=t0,
+                    approved_by=approved_by,
+                )
+            )
+        for actor, action in [
+            ("Nguyễn Văn A", "queued"),
+            ("Trần B", "approved"),
+            ("system", "media_ready"),
+            ("worker", "state_published"),
+            ("dispatch:host", "state_claimed"),
+            ("demo", "approved"),
+            ("publisher", "queued"),
+            ("root", "paused"),
+        ]:
             conn.execute(s.audit.insert().values(at=t0, actor=actor, action=action))
     db.migrate()
     with db.read() as conn:
         users = {(u.name, u.role, u.created_by) for u in conn.execute(select(s.users))}
-    assert users == {("Nguyễn Văn A", "officer", "migration 0005"), ("chu-tich", "approver", "migration 0005"),
-                     ("Trần B", "approver", "migration 0005"), ("root", "officer", "migration 0005")}
+    assert users == {
+        ("Nguyễn Văn A", "officer", "migration 0005"),
+        ("chu-tich", "approver", "migration 0005"),
+        ("Trần B", "approver", "migration 0005"),
+        ("root", "officer", "migration 0005"),
+    }
     db.migrate()  # idempotent
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(s.users)).scalar_one() == 4

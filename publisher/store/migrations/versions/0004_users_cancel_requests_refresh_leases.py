@@ -35,10 +35,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("name_key", name=op.f("uq_users_name_key")),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cancel_requested_at", publisher.store.schema.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("cancel_requested_at", publisher.store.schema.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("cancel_requested_by", sa.String(length=100), nullable=True))
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("refresh_lease_until", publisher.store.schema.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("refresh_lease_until", publisher.store.schema.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("refresh_lease_owner", sa.String(length=200), nullable=True))
 
 
