@@ -47,10 +47,14 @@ from publisher.i18n import register, t
 from publisher.platforms.base import EARLY_TOLERANCE, Adapter, AuthExpired, Outcome, Result
 from publisher.platforms.http import TemporaryFailure, mask_text
 from publisher.platforms.tokens import cured_by_refresh
-from publisher.store.publishing import DeliveryRow
+from publisher.store.publishing import DeliveryRow, database_busy
 
 register(
     {
+        "publishing.db_busy": (
+            "Cơ sở dữ liệu đang bận ({error}); chưa gửi gì, sẽ thử lại sau ít phút.",
+            "The database was busy ({error}); nothing was sent, trying again in a few minutes.",
+        ),
         "publishing.internal": (
             "Lỗi ngoài dự kiến trước khi gửi ({error}); chưa gửi gì lên nền tảng. "
             "Xem nhật ký, khắc phục rồi dùng “publisher retry”.",
@@ -183,12 +187,22 @@ class Publisher(Sender):
         did = int(row.id)
         log.error("unexpected error publishing delivery %s", did, exc_info=exc)
         self._resume.pop(did, None)
-        if isinstance(exc, ConfigError):
-            code, reason = "config", t("publishing.config", error=exc)
-        else:
+        if database_busy(exc):
+            # nothing was decided by the platform: wait and try again (if the database cannot take
+            # even this write, the claim's lease brings the delivery back all the same)
+            wait = self.policy.wait(int(row.attempts) + 1, None)
+            busy = {"next_attempt_at": self.clock() + timedelta(seconds=wait), "last_code": "database_busy"}
             detail = f"{type(exc).__name__}: {mask_text(str(exc))[:200]}"
-            code, reason = "internal_error", t("publishing.internal", error=detail)
-        step = self._release(row, State.FAILED, {"last_code": code, "last_reason": reason})
+            step = self._release(
+                row, State.RETRY_WAIT, {**busy, "last_reason": t("publishing.db_busy", error=detail)}
+            )
+        else:
+            if isinstance(exc, ConfigError):
+                code, reason = "config", t("publishing.config", error=exc)
+            else:
+                detail = f"{type(exc).__name__}: {mask_text(str(exc))[:200]}"
+                code, reason = "internal_error", t("publishing.internal", error=detail)
+            step = self._release(row, State.FAILED, {"last_code": code, "last_reason": reason})
         if step.state is not None:
             return step
         now = self.clock()

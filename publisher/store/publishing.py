@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from publisher.core.people import REQUIRE_APPROVAL
 from publisher.core.states import State, check_transition
@@ -32,6 +33,11 @@ Ending = tuple[str, str | None, str | None, str | None]
 CancelRule = Callable[
     [State, dict[str, Any], str | None], tuple[State, dict[str, Any], tuple[str, str] | None]
 ]
+
+
+def database_busy(exc: BaseException) -> bool:
+    """A passing database trouble (SQLite locked, a PostgreSQL connection lost): try again later."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 class PublishingRepo:

@@ -115,6 +115,23 @@ def test_an_unexpected_error_before_sending_fails_with_its_reason(store: Store) 
     assert row.attempts == 0  # nothing was sent
 
 
+def test_a_busy_database_before_sending_waits_and_tries_again_not_failed(store: Store) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    did = ready(store, DEMO, Credentials(access_token="T"))
+
+    def locked(settings: Any, target: Target, creds: Credentials) -> Any:
+        raise OperationalError("UPDATE accounts", {}, Exception("database is locked"))
+
+    step = Publisher(store, adapters=locked, rng=lambda: 1.0).publish(did)
+
+    assert step.state is State.RETRY_WAIT
+    row = delivery_row(store, did)
+    assert (row.state, row.last_code, row.claimed_by) == ("retry_wait", "database_busy", None)
+    assert row.next_attempt_at is not None and "database is locked" in row.last_reason
+    assert row.attempts == 0  # nothing was sent
+
+
 def test_an_unexpected_error_after_the_send_began_is_unconfirmed(store: Store) -> None:
     did = ready(store, DEMO, Credentials(access_token="T"))
 
