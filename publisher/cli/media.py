@@ -164,6 +164,26 @@ def progress_bar(label: str) -> Iterator[Callable[..., None]]:
         yield update
 
 
+def _deliver(result: Any, out: Path) -> None:
+    """Copy a prepared file (a variant or a story) to ``out`` and say what was made."""
+    for note in result.notes:
+        console.print(f"  → {note}", markup=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.path, out)
+    duration = t("cli.media.seconds", s=f"{result.duration:.1f}") if result.duration else ""
+    line = t(
+        "cli.media.done",
+        path=str(out),
+        w=result.width,
+        h=result.height,
+        mb=_mb(result.bytes),
+        duration=duration,
+    )
+    if result.cached:
+        line += " " + t("cli.media.cached")
+    console.print(line, markup=False)
+
+
 def _focus(value: str | None) -> tuple[float, float]:
     if not value:
         return (0.5, 0.5)
@@ -362,22 +382,7 @@ def render_command(
         result = prepare(
             file, preset_name, cache_dir or cfg.cache_dir, update, options=options, media=cfg.media
         )
-    for note in result.notes:
-        console.print(f"  → {note}", markup=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(result.path, out)
-    duration = t("cli.media.seconds", s=f"{result.duration:.1f}") if result.duration else ""
-    line = t(
-        "cli.media.done",
-        path=str(out),
-        w=result.width,
-        h=result.height,
-        mb=_mb(result.bytes),
-        duration=duration,
-    )
-    if result.cached:
-        line += " " + t("cli.media.cached")
-    console.print(line, markup=False)
+    _deliver(result, out)
 
 
 @media.command(
@@ -561,22 +566,7 @@ def story_command(
         result = render_story(
             story, preset_name, cache_dir or cfg.cache_dir, update, media=cfg.media, post=post_id
         )
-    for note in result.notes:
-        console.print(f"  → {note}", markup=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(result.path, out)
-    duration = t("cli.media.seconds", s=f"{result.duration:.1f}") if result.duration else ""
-    line = t(
-        "cli.media.done",
-        path=str(out),
-        w=result.width,
-        h=result.height,
-        mb=_mb(result.bytes),
-        duration=duration,
-    )
-    if result.cached:
-        line += " " + t("cli.media.cached")
-    console.print(line, markup=False)
+    _deliver(result, out)
 
 
 COMMANDS: list[click.Command] = [media]
