@@ -1,6 +1,6 @@
 """Media preparation: every photo and clip made right for each platform (file in, file out).
 
-- :mod:`assets.presets`: what to make per platform and format (reads ``publisher.platforms.media_limits``)
+- :mod:`assets.presets`: what to make per platform and format (reads ``publisher.core.media_limits``)
 - :mod:`assets.images`: photos with Pillow (orientation, metadata stripped, crop/pad, banner, logo)
 - :mod:`assets.video`: clips with one ffmpeg filter graph each (progress, child processes reaped)
 - :mod:`assets.probe`: what a file is, and whether a result meets its preset

@@ -1,6 +1,6 @@
 """Presets: what to make for each platform and format, declared as data.
 
-Every number a platform imposes is read from :mod:`publisher.platforms.media_limits`; the only
+Every number a platform imposes is read from :mod:`publisher.core.media_limits`; the only
 numbers here are our own choices where the platform leaves one open (the output box of a feed
 photo, the size of a Zalo cover, the frame rate we settle on, the encoder speed).
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from assets.errors import MediaError
-from publisher.platforms import media_limits as ml
+from publisher.core import media_limits as ml
 
 _T = TypeVar("_T")
 

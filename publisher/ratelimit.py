@@ -178,6 +178,7 @@ UNAVAILABLE_WAIT = 5.0
 
 class RedisBuckets:
     def __init__(self, client: Any, prefix: str = "publisher:rate:") -> None:
+        # redis loads only when a Redis limiter is configured (start-up time of the other commands)
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -188,7 +189,7 @@ class RedisBuckets:
 
     @classmethod
     def from_url(cls, url: str) -> RedisBuckets:
-        import redis
+        import redis  # loaded only when a Redis limiter is configured (start-up time)
 
         return cls(redis.Redis.from_url(url))
 

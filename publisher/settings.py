@@ -7,9 +7,13 @@ section they need; nothing else reads ``os.environ``.
 from __future__ import annotations
 
 import getpass
+import json
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -243,8 +247,6 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo
-
         try:
             ZoneInfo(value)
         except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
@@ -399,11 +401,6 @@ def describe_invalid(exc: ValidationError) -> SettingsInvalid:
 
 def describe_unparsable(exc: SettingsError) -> SettingsInvalid:
     """The variables of the section pydantic-settings could not parse (their value is not JSON)."""
-    import json
-    import os
-    import re
-    from typing import get_origin
-
     found = re.search(r'field "(\w+)"', str(exc))
     field = found.group(1) if found else ""
     section = f"PUBLISHER_{field.upper()}"

@@ -10,7 +10,7 @@ from typing import Any
 import responses
 from pydantic import SecretStr
 
-from publisher.accounts import refresh_all
+from publisher.actions.accounts import refresh_all
 from publisher.core.models import Platform, Target
 from publisher.platforms.base import Credentials
 from publisher.store import Store

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from publisher import alerts
+from publisher.actions import alerts
 from publisher.core.states import State
 from publisher.platforms.base import Credentials
 from publisher.settings import Settings
@@ -295,7 +295,7 @@ def test_one_message_across_real_worker_restarts(tmp_path: Path, hook: Receiver)
         "PUBLISHER_ALERTS__WEBHOOK_URL": f"http://127.0.0.1:{hook.server_address[1]}/alerts",
     }
     code = (
-        "from publisher import alerts; from publisher.store import Store; from publisher.settings import Settings; "
+        "from publisher.actions import alerts; from publisher.store import Store; from publisher.settings import Settings; "
         "r = alerts.notify(Store(Settings(_env_file=None))); print(len(r.sent))"
     )
     root = Path(__file__).resolve().parents[1]

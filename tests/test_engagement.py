@@ -14,7 +14,7 @@ import pytest
 import responses
 from sqlalchemy import insert, select, update
 
-from publisher import engagement
+from publisher.actions import engagement
 from publisher.core.models import Platform, Target
 from publisher.core.states import State
 from publisher.platforms.base import Credentials, Metrics

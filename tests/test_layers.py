@@ -83,3 +83,44 @@ def test_reports_and_schema_modules_import_no_cycle() -> None:
 def test_the_weekly_report_imports_its_renderers_at_module_level() -> None:
     """The renderers are imported where the report is written, not inside ``write`` to dodge a cycle."""
     assert _imports(ROOT / "publisher" / "reports" / "weekly.py", top_level=True) >= RENDERERS
+
+
+def test_the_architecture_contract_holds() -> None:
+    """``[tool.importlinter]`` in pyproject.toml: the layers, SQLAlchemy only in the store, no I/O
+    library in the core, no cycle among the siblings of a package (function-local imports count)."""
+    import subprocess
+    import sys
+
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "4 kept, 0 broken" in done.stdout
+
+
+def test_no_module_over_450_lines() -> None:
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 450 and ".migrations." not in name
+    }
+    assert long == {}
+
+
+def test_function_local_imports_say_why() -> None:
+    """An import inside a function is allowed only to keep start-up light (Celery, Pillow, ffmpeg
+    helpers load only for the command that needs them), and it says so on its line or the line above."""
+    unexplained: list[str] = []
+    for name, path in _modules().items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(lines))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    here = lines[node.lineno - 1] + (lines[node.lineno - 2] if node.lineno > 1 else "")
+                    if "#" not in here:
+                        unexplained.append(f"{name}:{node.lineno}")
+    assert unexplained == []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from publisher.actions.media import plan_media, prepare_delivery
 from publisher.core.models import Platform, PostSpec, Target
-from publisher.media_prep import plan_media, prepare_delivery
 from publisher.store import Store
 from tests.assets.media_factory import clip, photo
 from tests.conftest import need_ffmpeg
@@ -149,7 +149,7 @@ def test_a_story_is_rendered_and_recorded_as_the_video_of_facebook_and_sandbox(
     store: Store, tmp_path: Path
 ) -> None:
     from assets.probe import probe_video
-    from publisher.media_prep import needs_preparation
+    from publisher.actions.media import needs_preparation
 
     ids = queue_story(store, tmp_path)
     settings = store.settings

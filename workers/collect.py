@@ -1,14 +1,14 @@
 """Thin tasks of the ``collect`` queue: engagement snapshots, followers, alerts, the Monday report.
 
-Each builds nothing itself: it takes the worker's runtime and calls ``publisher.engagement``,
-``publisher.alerts``, ``publisher.reports.weekly`` or ``publisher.platforms.tokens``. Their beat
+Each builds nothing itself: it takes the worker's runtime and calls ``publisher.actions.engagement``,
+``publisher.actions.alerts``, ``publisher.reports.weekly`` or ``publisher.platforms.tokens``. Their beat
 entries are ``COLLECT_BEAT`` in workers/app.py.
 """
 
 from __future__ import annotations
 
-from publisher import alerts, engagement
-from publisher.accounts import refresh_all
+from publisher.actions import alerts, engagement
+from publisher.actions.accounts import refresh_all
 from publisher.reports import weekly
 from workers.app import app
 from workers.runtime import runtime

@@ -20,13 +20,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from publisher.actions.review import findings_for
 from publisher.actions.users import acting_user, policy_value
 from publisher.core.approval import Change, authors, changes, missing_files, refusal
 from publisher.core.people import ALLOW_SELF_APPROVAL, User
 from publisher.core.review import blocking
 from publisher.errors import ApprovalRefused
 from publisher.i18n import msg, register
-from publisher.review import findings_for
 from publisher.settings import Settings
 from publisher.store.repo import ApprovalGrant, grant_for
 

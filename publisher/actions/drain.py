@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from publisher.actions import dispatch
+from publisher.actions.media import prepare_delivery
 from publisher.actions.publish import Publisher
-from publisher.media_prep import prepare_delivery
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings
 

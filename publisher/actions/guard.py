@@ -14,15 +14,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from publisher.actions.media import needs_preparation
+from publisher.actions.review import findings_for
 from publisher.core.models import Delivery, PostSpec
 from publisher.core.people import REQUIRE_APPROVAL
 from publisher.core.states import State
 from publisher.i18n import register, t
-from publisher.media_prep import needs_preparation
 from publisher.platforms.base import EARLY_TOLERANCE
 from publisher.platforms.registry import handoff_platforms
 from publisher.ratelimit import Limiter
-from publisher.review import findings_for
 from publisher.settings import Settings
 from publisher.store.digest import spec_hash
 from publisher.store.publishing import DeliveryRow

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.actions.media import with_video_size
 from publisher.platforms.base import Result
 from publisher.platforms.dryrun import RecordedRequest, dry_run
 from publisher.settings import Settings
@@ -28,7 +29,7 @@ def preview_requests(store: Any, settings: Settings, ref: str) -> Iterator[Previ
     with store.db.read() as conn:
         ids = [r.id for r in store.resolve(conn, ref)]
     for delivery_id in ids:
-        d = store.delivery(delivery_id)
+        d = with_video_size(store.delivery(delivery_id), settings.media.ffprobe)
         account = store.account(d.target)
         creds = store.credentials(account.id) if account.credentials else None
         result, recorded = dry_run(settings, d, creds)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from publisher.actions.review import findings_for, media_check
 from publisher.actions.users import acting_user
 from publisher.core.models import PostSpec
 from publisher.core.people import REQUIRE_APPROVAL
@@ -29,7 +30,6 @@ from publisher.core.states import IN_FLIGHT, NOT_STARTED, State, label
 from publisher.errors import NotFound, UserError, ValidationFailed
 from publisher.i18n import Msg, msg, register
 from publisher.platforms.registry import ADAPTERS
-from publisher.review import findings_for, media_check
 from publisher.settings import Settings
 from publisher.store.repo import QueueReport, spec_hash
 

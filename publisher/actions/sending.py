@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from publisher.actions.media import with_video_size
 from publisher.actions.worker import log, log_line, worker_name
 from publisher.core.decisions import RetryPolicy
 from publisher.core.models import Delivery, Target
@@ -141,7 +142,8 @@ class Sender:
                 return adapter.reconcile(delivery)
             if kind == "poll":
                 return adapter.poll(delivery, dict(delivery.resume_state or {}), self.checkpoint(delivery.id))
-            return adapter.publish(delivery, self.checkpoint(delivery.id))
+            sized = with_video_size(delivery, self.settings.media.ffprobe)
+            return adapter.publish(sized, self.checkpoint(delivery.id))
         except Exception as exc:
             # Something may have been sent: never a blind retry.
             log.warning("adapter raised for delivery %s", delivery.id, exc_info=True)

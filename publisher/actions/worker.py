@@ -1,7 +1,7 @@
 """What a worker process runs beside each publish: the lease heartbeat and the JSON attempt log.
 
-- :class:`Heartbeat`: while a send is in progress, a daemon thread extends the delivery's lease
-  every third of ``lease_seconds``; a dead worker stops beating and loses the lease, and the
+- :class:`Heartbeat`: while a send is in progress, the process's one heartbeat thread
+  (:class:`Heart`) extends the delivery's lease every third of ``lease_seconds``; a dead worker stops beating and loses the lease, and the
   dispatcher then turns ``publishing`` into ``unconfirmed``.
 - :func:`log_line`: every outcome is one JSON line on the ``publisher.attempts`` logger, written
   to stderr by one handler installed once per process, whatever the host (Celery, the CLI) did to
@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,29 +29,80 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class Heartbeat:
-    """Calls ``beat`` every ``every`` seconds in a daemon thread while the ``with`` block runs."""
+class Heart:
+    """One daemon thread per process that extends the leases of every send in progress.
 
-    def __init__(self, beat: Callable[[], None], every: float, name: str) -> None:
-        self.beat = beat
-        self.every = max(0.5, every)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+    A threads pool of 64 sends would otherwise run 64 heartbeat threads. Each registered beat is
+    called every ``every`` seconds (its own period) until it is removed. Started on first use in
+    each process: a forked pool child starts its own.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._beats: dict[int, tuple[Callable[[], None], float, float]] = {}  # id -> beat, every, next
+        self._ids = iter(range(1, 1 << 62))
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, beat: Callable[[], None], every: float) -> int:
+        every = max(0.5, every)
+        with self._cond:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
+                self._thread.start()
+            key = next(self._ids)
+            self._beats[key] = (beat, every, time.monotonic() + every)
+            self._cond.notify()
+            return key
+
+    def remove(self, key: int) -> None:
+        with self._cond:
+            self._beats.pop(key, None)
+
+    def beating(self) -> int:
+        """How many sends this process is keeping alive now."""
+        with self._cond:
+            return len(self._beats)
 
     def _run(self) -> None:
-        while not self.stop.wait(self.every):
-            try:
-                self.beat()
-            except Exception:  # pragma: no cover - the next beat tries again
-                log.debug("lease extension failed", exc_info=True)
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                due = [(k, b) for k, (b, _every, at) in self._beats.items() if at <= now]
+                for key, _beat in due:
+                    beat, every, _at = self._beats[key]
+                    self._beats[key] = (beat, every, now + every)
+                if not due:
+                    nearest = min((at for _b, _e, at in self._beats.values()), default=now + 60)
+                    self._cond.wait(max(0.01, nearest - now))
+                    continue
+            for _key, beat in due:  # outside the lock: a slow database must not stall add/remove
+                try:
+                    beat()
+                except Exception:  # pragma: no cover - the next beat tries again
+                    log.debug("lease extension failed", exc_info=True)
+
+
+#: the process's one heartbeat thread
+HEART = Heart()
+
+
+class Heartbeat:
+    """Calls ``beat`` every ``every`` seconds (on the process's :data:`HEART`) while the ``with``
+    block runs."""
+
+    def __init__(self, beat: Callable[[], None], every: float, name: str = "") -> None:
+        self.beat = beat
+        self.every = every
+        self.key = 0
 
     def __enter__(self) -> Heartbeat:
-        self.thread.start()
+        self.key = HEART.add(self.beat, self.every)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
+        HEART.remove(self.key)
 
 
 def log_line(record: dict[str, Any]) -> None:

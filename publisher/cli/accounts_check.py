@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from publisher.accounts import check_access, reconnect_commands
+from publisher.actions.accounts import check_access, reconnect_commands
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, emit_json, local_time
 from publisher.core.models import Target

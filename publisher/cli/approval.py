@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from publisher.accounts import reconnect_commands
+from publisher.actions.accounts import reconnect_commands
 from publisher.actions.approve import ApprovedPost, approve_posts
 from publisher.actions.cancel import cancel_deliveries
 from publisher.actions.retry import RetryResult, retry_deliveries

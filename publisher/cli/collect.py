@@ -1,6 +1,6 @@
 """``publisher collect [--weekly]``: the engagement collection of the beat, run now.
 
-Calls :func:`publisher.engagement.collect_now` with the workers' rate buckets, then prints a short
+Calls :func:`publisher.actions.engagement.collect_now` with the workers' rate buckets, then prints a short
 summary. Exit code 1 when an account could not be read (the others are still collected).
 """
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import click
 
-from publisher import engagement
+from publisher.actions import engagement
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, err_console
 from publisher.i18n import register, t

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 
+from publisher.actions.engagement import snapshots
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, emit_json, local_time, table
 from publisher.core.models import Target
-from publisher.engagement import snapshots
 from publisher.errors import UserError
 from publisher.i18n import msg, register, t
 from publisher.reports.render_csv import render_csv

@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from publisher.core.states import State
-
-if TYPE_CHECKING:
-    from publisher.core.story import Story
+from publisher.core.story import Story, story_from_json
 
 
 class Platform(StrEnum):
@@ -114,8 +112,6 @@ class PostSpec:
 
 
 def _story_of(options: dict[str, Any]) -> Story | None:
-    from publisher.core.story import story_from_json
-
     data = options.get("story")
     return story_from_json(data) if isinstance(data, dict) else None
 

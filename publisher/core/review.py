@@ -20,7 +20,7 @@ citizen ID number         block   12-digit CCCD numbers are sensitive personal d
                                   13/2023/NĐ-CP); no public post needs one
 forbidden word            block   the unit listed the word for a reason
 photo with GPS position   block   may reveal a home or a border post; strip the metadata and
-                                  approve again (``publisher.media_probe``)
+                                  approve again (``assets.checks``)
 phone number              warn    hotlines and officials' numbers are published on purpose;
                                   a private person's number is not
 e-mail address            warn    same as phone numbers

@@ -27,7 +27,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from publisher.errors import IllegalTransition
-from publisher.i18n import msg, register
+from publisher.i18n import msg, register, t
 
 
 class State(StrEnum):
@@ -156,6 +156,4 @@ def check_transition(src: State | str, dst: State | str, what: str = "") -> Stat
 
 
 def label(state: State | str) -> str:
-    from publisher.i18n import t
-
     return t(f"state.{State(state).value}")

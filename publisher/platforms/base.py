@@ -44,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Protocol, TypedDict, Unpack
 
+from publisher.core.credentials import Credentials
 from publisher.core.limits import Problem, check_limits
 from publisher.core.models import Delivery, Platform, PostSpec
 from publisher.errors import PublisherError
@@ -147,45 +148,6 @@ class Result:
     @classmethod
     def absent(cls, reason: Msg | str | None = None) -> Result:
         return cls(Outcome.ABSENT, reason=reason)
-
-
-@dataclass
-class Credentials:
-    """What an adapter needs to act for one account. Stored encrypted; never logged."""
-
-    access_token: str = ""
-    refresh_token: str | None = None
-    expires_at: datetime | None = None
-    refresh_expires_at: datetime | None = None
-    remote_account_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:  # never print tokens, even by accident
-        return f"Credentials(remote_account_id={self.remote_account_id!r}, expires_at={self.expires_at!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "refresh_expires_at": self.refresh_expires_at.isoformat() if self.refresh_expires_at else None,
-            "remote_account_id": self.remote_account_id,
-            "extra": self.extra,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Credentials:
-        def dt(v: Any) -> datetime | None:
-            return datetime.fromisoformat(v) if v else None
-
-        return cls(
-            access_token=data.get("access_token") or "",
-            refresh_token=data.get("refresh_token"),
-            expires_at=dt(data.get("expires_at")),
-            refresh_expires_at=dt(data.get("refresh_expires_at")),
-            remote_account_id=data.get("remote_account_id"),
-            extra=dict(data.get("extra") or {}),
-        )
 
 
 @dataclass(frozen=True)
@@ -340,7 +302,11 @@ class Adapter:
     def refresh(self, credentials: Credentials) -> Credentials:
         return credentials
 
-    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+    def fetch_engagement(
+        self, remote_ids: list[str], hints: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Metrics]:
+        """Figures per remote id. ``hints``: what the publish flow knew of each object (its ``kind``,
+        the post's media), for a platform that asks per object kind (Facebook); others ignore it."""
         return {}
 
     def follower_count(self) -> int | None:

@@ -103,6 +103,8 @@ class FakeAdapter(Adapter):
         result: Credentials = self._next("refresh", credentials)
         return result
 
-    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+    def fetch_engagement(
+        self, remote_ids: list[str], hints: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Metrics]:
         self.calls.append(("fetch_engagement", tuple(remote_ids)))
         return {rid: self.engagement[rid] for rid in remote_ids if rid in self.engagement}

@@ -257,7 +257,7 @@ def too_large(
     path: Path, max_bytes: int | None, platform: str, png_max_bytes: int | None = None
 ) -> Result | None:
     """A ``rejected`` result when a media file is over the platform's limit (from
-    :mod:`publisher.platforms.media_limits`), else ``None``."""
+    :mod:`publisher.core.media_limits`), else ``None``."""
     try:
         size = file_size(path)
     except OSError:

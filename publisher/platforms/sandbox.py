@@ -12,6 +12,7 @@ import html
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
@@ -105,7 +106,9 @@ class SandboxAdapter(Adapter):
     ) -> Result:
         return self.reconcile(delivery)
 
-    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+    def fetch_engagement(
+        self, remote_ids: list[str], hints: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Metrics]:
         return {rid: Metrics(views=None, reactions=None, comments=None, shares=None) for rid in remote_ids}
 
 

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
+from publisher.core.credentials import Credentials
 from publisher.core.models import Target
 from publisher.core.states import IN_FLIGHT, NOT_STARTED, State, check_transition
 from publisher.errors import NotFound, UserError
 from publisher.i18n import msg, register
-from publisher.platforms.base import Credentials
 from publisher.store import schema as s
 from publisher.store.audit import utcnow
 from publisher.store.credentials import CredentialsRepo

@@ -2,7 +2,7 @@
 
 An incident row is created with its UNIQUE key before anything is sent; a sender claims it with a
 conditional UPDATE (``claimed_at`` lease) so that two workers never both send, and records which
-channels carried it. What an incident is and what it says is decided in :mod:`publisher.alerts`.
+channels carried it. What an incident is and what it says is decided in :mod:`publisher.actions.alerts`.
 """
 
 from __future__ import annotations

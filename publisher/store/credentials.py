@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, or_, select, update
 
+from publisher.core.credentials import Credentials
 from publisher.errors import NotFound, PublisherError
 from publisher.i18n import msg, register
-from publisher.platforms.base import Credentials
 from publisher.store import schema as s
 from publisher.store.audit import Repository, utcnow
 

@@ -196,6 +196,7 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
+        # alembic loads only when migrating (start-up time of every other command)
         from alembic import command
         from alembic.config import Config
 

@@ -2,7 +2,7 @@
 
 Rows are only ever inserted (one snapshot per delivery and slot, one follower count per account
 and day); a row another collector stored first is skipped, never updated. What to collect and
-when is decided in :mod:`publisher.engagement`.
+when is decided in :mod:`publisher.actions.engagement`.
 """
 
 from __future__ import annotations

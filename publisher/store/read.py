@@ -116,7 +116,7 @@ class ReadRepo(Repository):
         """Load one delivery as the publishing code sees it.
 
         With ``prepared`` (the default), media prepared for this platform and for this very content
-        replace the originals (see :mod:`publisher.media_prep`).
+        replace the originals (see :mod:`publisher.actions.media`).
         """
         return self.delivery_with_spec(delivery_id, prepared, with_spec=False)[0]
 

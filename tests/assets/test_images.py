@@ -22,7 +22,7 @@ from assets.images import (
 )
 from assets.prepare import RenderOptions, prepare
 from assets.presets import PRESETS, ImagePreset
-from publisher.platforms.media_limits import ImageLimits
+from publisher.core.media_limits import ImageLimits
 from tests.assets.media_factory import noise_photo, photo, rgb
 
 BANNER = "Kỷ niệm 50 năm Ngày giải phóng miền Nam, thống nhất đất nước"

@@ -11,8 +11,8 @@ from assets.errors import MediaError
 from assets.prepare import check, prepare
 from assets.presets import PRESETS, ImagePreset, VideoPreset
 from assets.probe import probe_image, probe_video, validate_image, validate_video, video_problems
+from publisher.core import media_limits as ml
 from publisher.i18n import set_language
-from publisher.platforms import media_limits as ml
 from tests.assets.media_factory import photo
 
 

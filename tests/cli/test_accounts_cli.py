@@ -13,7 +13,7 @@ import pytest
 import responses
 from sqlalchemy import select, update
 
-from publisher import alerts
+from publisher.actions import alerts
 from publisher.core.models import PostSpec, Target
 from publisher.store import Store
 from publisher.store import schema as s

@@ -13,7 +13,7 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from publisher.engagement import week_label
+from publisher.actions.engagement import week_label
 from publisher.settings import Settings
 from publisher.store import Store
 from publisher.store import schema_engagement as e

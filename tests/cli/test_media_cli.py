@@ -174,7 +174,7 @@ def _gps_jpeg(path: Path, gps: bool = True) -> Path:
 
 
 def test_strip_gps_removes_the_position_in_place_and_keeps_the_rest(tmp_path: Path) -> None:
-    from publisher.media_probe import has_gps
+    from assets.checks import has_gps
 
     photo = _gps_jpeg(tmp_path / "le-hoi.jpg")
     clean = _gps_jpeg(tmp_path / "sach.jpg", gps=False)

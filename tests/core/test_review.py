@@ -310,7 +310,7 @@ def _jpeg(path: Path, gps: bool) -> Path:
 
 
 def test_photos_with_gps_block(tmp_path: Path) -> None:
-    from publisher.media_probe import gps_images, has_gps, strip_gps
+    from assets.checks import gps_images, has_gps, strip_gps
 
     with_gps = _jpeg(tmp_path / "co-gps.jpg", gps=True)
     without = _jpeg(tmp_path / "khong-gps.jpg", gps=False)
@@ -339,7 +339,7 @@ def test_opening_a_photo_finds_damage_the_header_hides(tmp_path: Path) -> None:
     """Header, pixel cap and whole data: what ``queue`` and ``approve`` find before a render would."""
     from PIL import Image
 
-    from publisher.media_probe import look_at_photo
+    from assets.checks import look_at_photo
 
     noise = Image.effect_noise((400, 300), 50)
     noise.convert("RGB").save(tmp_path / "ok.jpg", quality=90)

@@ -338,7 +338,7 @@ def test_each_adapter_routes_a_clip(platform, upright, options, preset) -> None:
 
 def test_media_preparation_routes_clips_by_the_adapters_rule(tmp_path) -> None:
     need_ffmpeg()
-    from publisher.media_prep import plan_media
+    from publisher.actions.media import plan_media
     from tests.assets.media_factory import clip
 
     settings = make_settings(tmp_path)
@@ -362,6 +362,8 @@ def test_facebook_publishes_by_the_same_rule_measuring_with_the_configured_ffpro
     need_ffmpeg()
     import shutil
 
+    from publisher.actions.media import with_video_size
+
     log = tmp_path / "ffprobe.log"
     wrapper = tmp_path / "my-ffprobe"
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {shutil.which("ffprobe")} "$@"\n')
@@ -378,7 +380,7 @@ def test_facebook_publishes_by_the_same_rule_measuring_with_the_configured_ffpro
     d = delivery(
         Platform.FACEBOOK, video=_vertical_clip(tmp_path / "doc.mp4"), options={"facebook": {"reel": False}}
     )
-    result = adapter.publish(d)
+    result = adapter.publish(with_video_size(d, settings.media.ffprobe))  # as the send path does
     assert result.outcome is Outcome.PENDING and result.resume_state["kind"] == "reel"
     assert not [c for c in rsps.calls if "/videos" in c.request.url]
     assert log.exists() and "doc.mp4" in log.read_text()  # measured by the configured program

@@ -14,6 +14,7 @@ import requests
 import responses
 from pydantic import SecretStr
 
+from publisher.actions.media import with_video_size
 from publisher.core.models import Platform
 from publisher.platforms import connect
 from publisher.platforms.base import Credentials, Outcome
@@ -259,17 +260,19 @@ def test_large_video_uses_resumable_chunks(rsps, adapter, tmp_path: Path, monkey
     assert form(rsps.calls[3])["upload_phase"] == "finish"
 
 
-def test_unknown_orientation_is_refused_not_guessed(rsps, adapter, tmp_path: Path, monkeypatch) -> None:
-    from assets.errors import ToolMissing
-
-    def missing(*args: Any) -> Any:
-        raise ToolMissing("ffprobe")
-
-    monkeypatch.setattr(fb_video, "probe_video", missing)
+def test_unknown_orientation_is_refused_not_guessed(rsps, adapter, tmp_path: Path) -> None:
+    # the adapter never probes files: a clip whose size nobody measured is refused, not guessed
     clip = write_file(tmp_path / "x.mp4", 100)
     result = adapter.publish(fb_delivery(video=clip))
     assert result.outcome is Outcome.REJECTED and result.code == "orientation_unknown"
     assert len(rsps.calls) == 0
+
+
+def test_unmeasurable_clip_keeps_its_options(tmp_path: Path) -> None:
+    clip = write_file(tmp_path / "x.mp4", 100)  # not a video: ffprobe cannot measure it
+    d = fb_delivery(video=clip)
+    assert with_video_size(d, "ffprobe").options == d.options
+    assert with_video_size(d, str(tmp_path / "no-such-ffprobe")).options == d.options
 
 
 def test_video_processing_error_is_rejected(rsps, adapter) -> None:
@@ -487,7 +490,7 @@ def test_refresh_keeps_a_page_token(adapter) -> None:
 
 @pytest.mark.parametrize(("name", "size"), [("big.jpg", 4_000_001), ("plan.png", 1_000_001)])
 def test_photos_over_the_media_limit_are_refused_before_any_call(rsps, adapter, tmp_path, name, size) -> None:
-    from publisher.platforms.media_limits import FACEBOOK_PHOTO
+    from publisher.core.media_limits import FACEBOOK_PHOTO
 
     assert FACEBOOK_PHOTO.max_bytes == 4_000_000  # the numbers live in media_limits only
     path = tmp_path / name
@@ -500,7 +503,7 @@ def test_photos_over_the_media_limit_are_refused_before_any_call(rsps, adapter, 
 
 
 @pytest.mark.parametrize(("size", "vertical"), [("90x160", True), ("160x90", False)])
-def test_orientation_is_probed_from_the_file(tmp_path: Path, size: str, vertical: bool) -> None:
+def test_orientation_is_measured_before_the_send(tmp_path: Path, size: str, vertical: bool) -> None:
     import subprocess
 
     from tests.conftest import need_ffmpeg
@@ -529,7 +532,9 @@ def test_orientation_is_probed_from_the_file(tmp_path: Path, size: str, vertical
         ],
         check=True,
     )
-    assert fb_video.is_vertical(fb_delivery(video=path)) is vertical
+    sized = with_video_size(fb_delivery(video=path), "ffprobe")
+    assert fb_video.is_vertical(sized) is vertical
+    assert fb_video.is_vertical(fb_delivery(video=path)) is None  # the adapter itself never probes
 
 
 def test_interrupted_reel_upload_resumes_from_bytes_transfered(rsps, adapter, tmp_path: Path) -> None:

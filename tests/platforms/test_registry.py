@@ -15,9 +15,9 @@ import pytest
 import responses
 from click.testing import CliRunner
 
+from publisher.actions.media import prepare_delivery
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.states import State
-from publisher.media_prep import prepare_delivery
 from publisher.platforms.base import Credentials
 from publisher.platforms.youtube.quota import quota_day
 from publisher.settings import get_settings

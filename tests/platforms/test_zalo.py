@@ -368,7 +368,7 @@ def test_pkce_authorisation_url_and_code_exchange(rsps) -> None:
 
 
 def test_video_over_the_zalo_limit_is_refused(rsps, adapter, tmp_path: Path) -> None:
-    from publisher.platforms.media_limits import ZALO_VIDEO
+    from publisher.core.media_limits import ZALO_VIDEO
 
     assert ZALO_VIDEO.max_bytes is not None
     path = tmp_path / "dai.mp4"

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from publisher.actions.media import prepare_delivery
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.states import State
-from publisher.media_prep import prepare_delivery
 from publisher.platforms.base import Credentials
 from publisher.platforms.youtube.quota import next_reset
 from publisher.settings import get_settings

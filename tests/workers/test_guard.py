@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from publisher.actions.media import prepare_delivery
 from publisher.actions.publish import Publisher
 from publisher.core.models import Platform, PostSpec, Target
 from publisher.core.states import State
-from publisher.media_prep import prepare_delivery
 from publisher.platforms.base import Credentials, Result
 from publisher.platforms.fake import FakeAdapter
 from publisher.store import Store

@@ -386,3 +386,33 @@ def test_pending_keeps_what_the_checkpoints_saved(store: Store) -> None:
     r = row(store, did)
     assert r.state == "publishing" and r.remote_id == "v-7"
     assert r.resume_state == {"video_id": "v-7", "session": "s-1", "phase": "upload", "offset": 1024}
+
+
+def test_a_clip_is_measured_before_the_send_so_adapters_never_probe(store: Store, tmp_path: Any) -> None:
+    from tests.assets.media_factory import clip
+    from tests.conftest import need_ffmpeg
+
+    need_ffmpeg()
+    video = clip(tmp_path / "doc.mp4", seconds=1, size="90x160", audio=False)
+    store.add_account(DEMO, actor="can-bo", credentials=Credentials(access_token="T", remote_account_id="p"))
+    spec = PostSpec(
+        key="clip-1",
+        title="Thông báo",
+        text="Video",
+        due_at=utc() - timedelta(seconds=1),
+        timezone="Asia/Ho_Chi_Minh",
+        targets=(DEMO,),
+        video=video,
+    )
+    store.queue([spec], actor="can-bo")
+    store.approve(["clip-1"], by="truong-ban")
+    [did] = [int(r.id) for r in store.deliveries() if r.key == "clip-1"]
+    seen: list[dict[str, Any]] = []
+
+    def publish(delivery: Delivery) -> Result:
+        seen.append(dict(delivery.options))
+        return Result.published(f"fake-{delivery.id}")
+
+    claim(store)
+    assert publisher(store, FakeAdapter(publish=[publish])).publish(did).action == "published"
+    assert seen and (seen[0]["video_width"], seen[0]["video_height"]) == (90, 160)

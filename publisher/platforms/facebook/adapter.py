@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Unpack
 
 import requests
 
+from publisher.core.media_limits import FACEBOOK_PHOTO, FACEBOOK_REEL, FACEBOOK_VIDEO
 from publisher.core.models import Delivery, Platform, PostSpec, text_hash
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
@@ -55,7 +56,6 @@ from publisher.platforms.facebook import video as videos
 from publisher.platforms.facebook.client import Graph
 from publisher.platforms.facebook.scheduling import HANDOFF, schedule_decision
 from publisher.platforms.http import too_large
-from publisher.platforms.media_limits import FACEBOOK_PHOTO, FACEBOOK_REEL, FACEBOOK_VIDEO
 from publisher.settings import FacebookSettings
 
 register(
@@ -93,7 +93,6 @@ class FacebookPageAdapter(Adapter):
         "read_insights",
     )
     #: ``fetch_engagement`` takes the deliveries' hints (recorded kind, media) to ask per object kind
-    takes_engagement_hints: ClassVar[bool] = True
 
     def __init__(
         self, credentials: Credentials, settings: Any = None, http: Any = None, **kw: Unpack[AdapterOptions]
@@ -145,7 +144,7 @@ class FacebookPageAdapter(Adapter):
             refused = too_large(delivery.video, FACEBOOK_VIDEO.max_bytes, "Facebook")
             if refused:
                 return refused
-            upright = videos.is_vertical(delivery, self.ffprobe)
+            upright = videos.is_vertical(delivery)
             if upright is None and "reel" not in (delivery.options.get("facebook") or {}):
                 return Result.rejected("orientation_unknown", msg("facebook.orientation_unknown"))
             reel = self.video_preset(delivery, bool(upright)) == FACEBOOK_REEL.key

@@ -19,8 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assets.errors import MediaError, ToolMissing
-from assets.probe import probe_video
 from publisher.core.models import Delivery
 from publisher.i18n import msg, register
 from publisher.platforms.base import Checkpoint, Result
@@ -42,21 +40,15 @@ RESUMABLE_THRESHOLD = 200 * 1024 * 1024
 POLL_SECONDS = 15.0
 
 
-def is_vertical(delivery: Delivery, ffprobe: str = "ffprobe") -> bool | None:
-    """True for a clip taller than wide: from declared ``video_width``/``video_height`` options,
-    else measured by :func:`assets.probe.probe_video` with ``ffprobe`` (rotation applied); ``None``
-    when it cannot be told (no ffprobe, unreadable file). Whether it becomes a Reel is
+def is_vertical(delivery: Delivery) -> bool | None:
+    """True for a clip taller than wide, from its ``video_width``/``video_height`` options (declared
+    in the schedule, or measured before the send by :func:`publisher.actions.media.with_video_size`);
+    ``None`` when they are not known. Whether it becomes a Reel is
     :meth:`publisher.platforms.facebook.FacebookPageAdapter.video_preset`."""
     width, height = delivery.options.get("video_width"), delivery.options.get("video_height")
     if width and height:
         return int(height) > int(width)
-    if delivery.video is None:
-        return None
-    try:
-        info = probe_video(Path(delivery.video), ffprobe)
-    except (MediaError, ToolMissing, OSError):
-        return None
-    return info.height > info.width
+    return None
 
 
 def publish_video(

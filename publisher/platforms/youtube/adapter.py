@@ -35,12 +35,14 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
 
 import requests
 
+from publisher.core.media_limits import YOUTUBE_SHORT, YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
 from publisher.core.models import Delivery, Platform, PostSpec
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
@@ -65,7 +67,6 @@ from publisher.platforms.http import (
     json_body,
     too_large,
 )
-from publisher.platforms.media_limits import YOUTUBE_SHORT, YOUTUBE_THUMBNAIL, YOUTUBE_VIDEO
 from publisher.platforms.youtube import auth, reconcile, statistics
 from publisher.platforms.youtube.errors import AUTH_ERROR, classify
 from publisher.platforms.youtube.metadata import video_resource
@@ -403,7 +404,9 @@ class YouTubeAdapter(Adapter):
         """Subscribers of the channel (``channels.list?part=statistics&mine=true``); None when hidden."""
         return statistics.subscribers(self)
 
-    def fetch_engagement(self, remote_ids: list[str]) -> dict[str, Metrics]:
+    def fetch_engagement(
+        self, remote_ids: list[str], hints: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Metrics]:
         return statistics.video_metrics(self, remote_ids)
 
 

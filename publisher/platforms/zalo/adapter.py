@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar, Unpack
 
 import requests
 
+from publisher.core.media_limits import ZALO_VIDEO
 from publisher.core.models import Delivery, Platform, PostSpec, nfc
 from publisher.i18n import msg, register
 from publisher.platforms.base import (
@@ -50,7 +52,6 @@ from publisher.platforms.base import (
     timing,
 )
 from publisher.platforms.http import UPLOAD_TIMEOUT, Answer, ApiClient, too_large
-from publisher.platforms.media_limits import ZALO_VIDEO
 from publisher.platforms.zalo import article, auth, reconcile, statistics
 from publisher.platforms.zalo.errors import (
     ARTICLE_PROCESSING,
@@ -349,7 +350,12 @@ class ZaloOAAdapter(Adapter):
     def refresh(self, credentials: Credentials) -> Credentials:
         return auth.refresh(self.settings, self.http, credentials, now=self.clock())
 
-    def fetch_engagement(self, remote_ids: list[str], max_pages: int = 10) -> dict[str, Metrics]:
+    def fetch_engagement(
+        self,
+        remote_ids: list[str],
+        hints: Mapping[str, Mapping[str, Any]] | None = None,
+        max_pages: int = 10,
+    ) -> dict[str, Metrics]:
         return statistics.article_metrics(self, remote_ids, max_pages)
 
     def follower_count(self) -> int | None:

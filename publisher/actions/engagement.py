@@ -12,7 +12,7 @@ run). Collection runs on its own ``collect`` queue with its own rate buckets (:f
 holds no lock while it talks to a platform, and writes in short transactions, so it never delays
 publishing. The YouTube adapter counts its own daily quota (``videos.list`` = 1 unit per 50 ids)
 and answers nothing once the local quota book is spent.
-An adapter that asks per object kind (``takes_engagement_hints``: Facebook, where a post, a photo,
+An adapter that asks per object kind (``hints``: Facebook, where a post, a photo,
 a video and a Reel have different fields and insights) also gets each delivery's hint: the ``kind``
 its publish flow recorded in the resume state and the post's media.
 
@@ -92,7 +92,7 @@ class Due:
     kind: str
     slot: str
     #: what the delivery recorded about the object, for adapters that ask per kind
-    #: (``takes_engagement_hints``): the publish flow's ``kind`` and the post's media
+    #: (``hints``): the publish flow's ``kind`` and the post's media
     hint: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -222,11 +222,7 @@ def _collect_account(
         if acquire is not None and acquire(target) > 0:
             report.deferred.append(str(target))
             return
-        if getattr(adapter, "takes_engagement_hints", False):
-            hints = {rid: by_remote[rid][0].hint for rid in batch}
-            metrics = adapter.fetch_engagement(batch, hints=hints)  # type: ignore[call-arg]
-        else:
-            metrics = adapter.fetch_engagement(batch)
+        metrics = adapter.fetch_engagement(batch, {rid: by_remote[rid][0].hint for rid in batch})
         new: list[dict[str, Any]] = []
         for rid in batch:
             got = metrics.get(rid)

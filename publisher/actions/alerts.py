@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from publisher.accounts import reconnect_commands
+from publisher.actions.accounts import reconnect_commands
 from publisher.core.models import Target
 from publisher.core.states import State
 from publisher.i18n import register, t

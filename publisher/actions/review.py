@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from assets.checks import look_at_photo, media_problems
 from publisher.core.limits import Problem
 from publisher.core.models import PostSpec
 from publisher.core.review import Finding, blocking, review
 from publisher.i18n import register
-from publisher.media_probe import look_at_photo, media_problems
+from publisher.platforms.registry import ADAPTERS
 from publisher.settings import Settings
 
 register(
@@ -32,8 +33,6 @@ register(
 
 
 def platform_limits() -> dict[str, dict[str, Any]]:
-    from publisher.platforms.registry import ADAPTERS
-
     return {p.value: cls.limits() for p, cls in ADAPTERS.items()}
 
 

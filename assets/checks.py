@@ -29,7 +29,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+import assets.story.render  # noqa: F401 - registers the story.* messages
 from assets.errors import MediaError, ToolMissing
+from assets.probe import probe_video, run_ffprobe
 from publisher.core.limits import Problem
 from publisher.core.models import Platform, PostSpec
 from publisher.i18n import Msg, msg, register
@@ -154,8 +156,6 @@ def photo_problems(spec: PostSpec, media: MediaSettings, *, whole: bool = True) 
 
 def video_problem(spec: PostSpec, media: MediaSettings) -> Msg | None:
     """Why the clip of ``spec`` cannot be used (ffprobe), in the words of ``publisher media check``."""
-    from assets.probe import probe_video
-
     if spec.video is None or spec.story is not None:  # a story's clip is made later: see story_problems
         return None
     path = Path(spec.video)
@@ -183,9 +183,6 @@ def video_problem(spec: PostSpec, media: MediaSettings) -> Msg | None:
 
 def story_problems(spec: PostSpec, media: MediaSettings) -> list[Problem]:
     """A photo story's photos opened, its music probed, its logo opened (field: ``story.photos[1].file``)."""
-    import assets.story.render  # noqa: F401 - registers the story.* messages
-    from assets.probe import run_ffprobe
-
     story = spec.story
     if story is None:
         return []

@@ -18,6 +18,7 @@ prepared files instead of the originals. A file that cannot be prepared marks th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from typing import Any
 
 from assets.prepare import PrepareOutcome, RenderOptions, prepare_all
 from assets.probe import probe_video
+from assets.story import render_story, with_defaults
 from publisher.core.models import Delivery, Platform
 from publisher.core.story import Story, StoryInvalid, is_story_video
 from publisher.errors import PublisherError
@@ -73,6 +75,22 @@ def _upright(path: Path, settings: Settings) -> bool:
     return info.height > info.width
 
 
+def with_video_size(delivery: Delivery, ffprobe: str) -> Delivery:
+    """``delivery`` with its clip's ``video_width``/``video_height`` options measured (rotation
+    applied) when the schedule did not declare them: adapters route a clip by its orientation
+    (Reel or feed video) and never probe files themselves. Unchanged when there is no clip or it
+    cannot be measured (the adapter then says it cannot tell)."""
+    opts = delivery.options
+    if delivery.video is None or (opts.get("video_width") and opts.get("video_height")):
+        return delivery
+    try:
+        info = probe_video(delivery.video, ffprobe)
+    except (PublisherError, OSError):
+        return delivery
+    sized = {**opts, "video_width": info.width, "video_height": info.height}
+    return dataclasses.replace(delivery, options=sized)
+
+
 def plan_media(delivery: Delivery, settings: Settings) -> MediaPlan:
     platform = delivery.target.platform
     opts = dict(delivery.options.get(platform.value) or {})
@@ -108,8 +126,6 @@ def _make_story(
     cancel: threading.Event | None,
 ) -> PrepareOutcome:
     """The post's photo story rendered (or found in the cache) for the job's preset, as an outcome."""
-    from assets.story import render_story, with_defaults
-
     assert job.story is not None
     label = f"story → {job.preset}"
     try:
