@@ -67,6 +67,8 @@ register(
 #: the width of the name columns (users.name, users.name_key, audit.actor, posts.queued_by)
 NAME_MAX = 100
 UNIT_MAX = 100
+#: the unit (commune) of a single-commune install: every account, post and user without one
+DEFAULT_UNIT = "default"
 
 #: actors the software itself writes into the audit trail: never people, never users
 SYSTEM_ACTORS = frozenset({"system", "worker", "unknown", "demo", "publisher"})

@@ -19,8 +19,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
+from publisher.core.people import DEFAULT_UNIT
 from publisher.core.states import State
 from publisher.store.metadata import JSONText, UTCDateTime, metadata
 from publisher.store.schema_engagement import alerts, followers, snapshots
@@ -56,6 +58,8 @@ accounts = Table(
     # outside any transaction, the new token committed and the lease cleared afterwards
     Column("refresh_lease_until", UTCDateTime, nullable=True),
     Column("refresh_lease_owner", String(200), nullable=True),
+    # the unit (a commune) the account belongs to: a user sees and acts on their unit only
+    Column("unit", String(100), nullable=False, server_default=DEFAULT_UNIT),
     UniqueConstraint("platform", "name", name="uq_accounts_platform_name"),
     CheckConstraint("status IN ('active', 'needs_reauth', 'disabled')", name="status"),
 )
@@ -87,6 +91,8 @@ posts = Table(
     Column("approved_by", String(100), nullable=True),
     Column("approved_at", UTCDateTime, nullable=True),
     Column("approved_hash", String(64), nullable=True),
+    Column("unit", String(100), nullable=False, server_default=DEFAULT_UNIT),
+    Index("ix_posts_unit", "unit"),
 )
 
 deliveries = Table(
@@ -175,7 +181,35 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(100), nullable=True),
     Column("disabled_at", UTCDateTime, nullable=True),
+    # a one-time password (from ``init`` or a reset) must be replaced at the first sign-in
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
+    Column("password_changed_at", UTCDateTime, nullable=True),
     CheckConstraint("role IN ('officer', 'approver', 'admin')", name="role"),
+)
+
+# Sessions of the web app, kept server-side (revocable). ``id`` is the SHA-256 of the cookie's
+# token: the token itself is never stored. ``csrf`` is the form token bound to the session.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("remote_addr", String(64), nullable=True),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
+# Failed sign-ins per name (name key) and per address, for the lock after repeated failures.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
 )
 
 rate_buckets = Table(
