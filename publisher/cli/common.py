@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from publisher.cli.output import console, emit_json, err_console, local_time, table
+from publisher.cli.output import console, err_console
 from publisher.core.models import Target
 from publisher.errors import PublisherError, UserError, ValidationFailed
 from publisher.i18n import msg, register, t
@@ -54,21 +54,15 @@ LOG_MAX_BYTES = 5 * 1024 * 1024
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: the output helpers, still imported from here by ``publisher.cli.media`` (to import from ``output``)
 __all__ = [
     "bi",
-    "console",
-    "emit_json",
-    "err_console",
     "handle_errors",
-    "local_time",
     "open_store",
     "parse_target",
     "parse_time",
     "print_problems",
     "run_main",
     "settings",
-    "table",
 ]
 
 

@@ -26,6 +26,7 @@ from publisher.cli import (
     report,
     run,
     users,
+    web,
 )
 from publisher.cli.common import bi, handle_errors, open_store, run_main, settings
 from publisher.cli.output import console
@@ -71,14 +72,28 @@ def cli() -> None:
         "every account).",
     ),
 )
+@click.option(
+    "--admin",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="NAME",
+    help=bi(
+        "Tạo quản trị đầu tiên của trang web (tên NAME, hoặc PUBLISHER_USER) và in mật khẩu dùng một lần, "
+        "chỉ một lần; không làm gì khi đã có quản trị đăng nhập được.",
+        "Create the web app's first admin (named NAME, or PUBLISHER_USER) and print a one-time password, "
+        "once; nothing happens while an admin can sign in.",
+    ),
+)
 @handle_errors
-def init(forget_credentials: bool) -> None:
+def init(forget_credentials: bool, admin: str | None) -> None:
     st = open_store(create=True, forget_credentials=forget_credentials)
     st.add_account(
         Target(Platform.SANDBOX, "demo"), actor=settings().actor(), display_name="Demo", exist_ok=True
     )
     shown = st.db.engine.url.render_as_string(hide_password=True)
     console.print(t("cli.init_done", dir=settings().data_dir.resolve(), db=shown), markup=False)
+    users.init_admin(st, admin)
 
 
 #: every command of ``publisher``, module by module; a group (``accounts``, ``users``…) holds its own
@@ -96,6 +111,7 @@ COMMANDS: list[click.Command] = [
     *collect.COMMANDS,
     *report.COMMANDS,
     *backup.COMMANDS,
+    *web.COMMANDS,
 ]
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -24,6 +24,7 @@ from publisher.cli.output import console, emit_json, err_console, local_time
 from publisher.i18n import register, t
 from publisher.platforms.http import mask_text
 from publisher.settings import Settings
+from publisher.web.server import address
 
 register(
     {
@@ -32,6 +33,7 @@ register(
             "Embedded queue (no Redis needed): {dir}",
         ),
         "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
+        "run.web": ("Trang web: {url}", "Web app: {url}"),
         "run.starting": (
             "Đang chạy {n} tiến trình đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
             "Nhấn Ctrl+C để dừng.",
@@ -56,7 +58,8 @@ register(
 
 def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
     """Two Celery workers: one with the dispatcher (beat) embedded for ``publish`` and ``collect``,
-    and one process for ``media``, so that a long video render never holds up a post due now."""
+    and one process for ``media``, so that a long video render never holds up a post due now; and
+    the web app (``web.enabled``), in its own process."""
     host = socket.gethostname()
     base = [
         sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "prefork",
@@ -67,7 +70,9 @@ def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
         "-Q", "publish,collect", "-c", str(concurrency), "-n", f"publisher@{host}",
     ]  # fmt: skip
     media = [*base, "-Q", "media", "-c", "1", "-n", f"media@{host}"]
-    return [main, media]
+    if not st.web.enabled:
+        return [main, media]
+    return [main, media, [sys.executable, "-m", "publisher.web.server"]]
 
 
 def serve(st: Settings, concurrency: int | None) -> int:
@@ -87,6 +92,8 @@ def serve(st: Settings, concurrency: int | None) -> int:
         broker(st)  # create the folders before the worker starts
         console.print(t("run.embedded", dir=(st.data_dir / "broker").resolve()), markup=False)
     console.print(t("run.starting", n=workers, tick=st.tick_seconds), markup=False)
+    if st.web.enabled:
+        console.print(t("run.web", url=address(st)), markup=False)
     commands = worker_commands(st, workers)
     procs: list[subprocess.Popen[bytes] | None] = [None] * len(commands)
     started = [0.0] * len(commands)

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from publisher.actions.signin import SignIn
-from publisher.i18n import register
+from publisher.i18n import register, set_display_zone
 from publisher.settings import Settings
 from publisher.store import Store
 from publisher.store.users import Users
@@ -74,6 +74,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """The application over ``store`` (opened and checked from ``settings`` when not given)."""
+    set_display_zone(settings.timezone)
     if store is None:
         store = Store(settings)
         store.init(create=False)

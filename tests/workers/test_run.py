@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 import os
 import signal
 import subprocess
@@ -16,23 +17,33 @@ from publisher.cli.run import run
 from tests.workers.conftest import ROOT
 
 
-def _env(data: Path) -> dict[str, str]:
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(data: Path, port: int | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     env.update(
         PYTHONPATH=str(ROOT),
         PUBLISHER_DATA_DIR=str(data),
         PUBLISHER_TICK_SECONDS="0.5",
         PUBLISHER_USER="can-bo",
+        PUBLISHER_WEB__PORT=str(port or free_port()),
     )
     return env
 
 
 def test_run_demo_publishes_into_the_outbox_without_redis(tmp_path: Path) -> None:
     data = tmp_path / "var"
+    port = free_port()
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "publisher.cli.main", "run", "--demo", "--demo-in", "2", "-c", "1"],
-        env=_env(data),
+        env=_env(data, port),
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -50,6 +61,16 @@ def test_run_demo_publishes_into_the_outbox_without_redis(tmp_path: Path) -> Non
         record = json.loads(pages[0].with_suffix(".json").read_text(encoding="utf-8"))
         assert record["post"].startswith("demo-")
         assert (data / "broker" / "queue").is_dir()  # the embedded broker, not Redis
+        # the web app is served beside the workers, at the address printed on the console
+        assert f"Trang web: http://127.0.0.1:{port}" in (tmp_path / "run.log").read_text(errors="replace")
+        health = None
+        while time.monotonic() < deadline and health is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    health = json.loads(answer.read())
+            except OSError:
+                time.sleep(0.3)
+        assert health == {"status": "ok"}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from publisher.web.routes import login
+from publisher.web.routes import accounts, approvals, calendar, dashboard, login, pause, posts, users
 
-ROUTERS: list[APIRouter] = [login.router]
+ROUTERS: list[APIRouter] = [
+    login.router,
+    dashboard.router,
+    calendar.router,
+    posts.router,
+    approvals.router,
+    pause.router,
+    accounts.router,
+    users.router,
+]
 
 __all__ = ["ROUTERS"]
