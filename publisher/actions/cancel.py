@@ -33,9 +33,12 @@ class CancelResult:
         return bool(self.pending) or any(state in UNSETTLED for _, state in self.skipped)
 
 
-def cancel_deliveries(store: Any, settings: Settings, refs: Sequence[str]) -> CancelResult:
-    """Cancel ``refs`` (post ids, or ``post:platform/name`` deliveries) as ``PUBLISHER_USER``."""
-    report = store.cancel(list(refs), settings.actor())
+def cancel_deliveries(
+    store: Any, settings: Settings, refs: Sequence[str], by: str | None = None
+) -> CancelResult:
+    """Cancel ``refs`` (post ids, or ``post:platform/name`` deliveries) as ``by`` (the signed-in user
+    of the web app), else as ``PUBLISHER_USER``."""
+    report = store.cancel(list(refs), by or settings.actor())
     return CancelResult(list(report.done), list(report.pending), list(report.skipped))
 
 

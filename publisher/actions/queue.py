@@ -23,7 +23,7 @@ from typing import Any
 from publisher.actions.review import findings_for, media_check
 from publisher.actions.users import acting_user
 from publisher.core.models import PostSpec
-from publisher.core.people import REQUIRE_APPROVAL
+from publisher.core.people import REQUIRE_APPROVAL, validate_unit
 from publisher.core.review import Finding
 from publisher.core.schedule import Context, LoadedSchedule, ScheduleProblem, load_schedule
 from publisher.core.states import IN_FLIGHT, NOT_STARTED, State, label
@@ -184,11 +184,13 @@ def read_schedules(store: Any, settings: Settings, files: Sequence[str]) -> Sche
     return Schedules(loaded, queue_notes(store, settings, loaded), review_posts(settings, loaded))
 
 
-def queue_schedules(store: Any, settings: Settings, schedules: Schedules, by: str | None) -> QueueResult:
-    """Queue every post of ``schedules`` as the user ``by`` (see :func:`queue_posts`)."""
+def queue_schedules(
+    store: Any, settings: Settings, schedules: Schedules, by: str | None, unit: str | None = None
+) -> QueueResult:
+    """Queue every post of ``schedules`` as the user ``by`` into ``unit`` (see :func:`queue_posts`)."""
     specs = [spec for ls in schedules.loaded for spec in ls.posts]
     files = [str(Path(ls.file).resolve()) for ls in schedules.loaded]
-    report = queue_posts(store, settings, specs, by, source_files=files)
+    report = queue_posts(store, settings, specs, by, source_files=files, unit=unit)
     return QueueResult(report, len(store.deliveries(states=[State.AWAITING_APPROVAL.value])))
 
 
@@ -198,10 +200,15 @@ def queue_posts(
     specs: Sequence[PostSpec],
     by: str | None,
     source_files: Sequence[str] = (),
+    unit: str | None = None,
 ) -> QueueReport:
-    """Load ``specs`` as the user ``by`` (default ``PUBLISHER_USER``), who must be a known user."""
+    """Load ``specs`` as the user ``by`` (default ``PUBLISHER_USER``), who must be a known user.
+
+    New posts belong to ``unit`` (default: the default unit); a stored post keeps its unit. A
+    target that is an account of another unit than its post's is refused, naming both.
+    """
     actor = acting_user(store, settings, by)
-    return store.queue(list(specs), actor.name, source_files=source_files)
+    return store.queue(list(specs), actor.name, source_files=source_files, unit=validate_unit(unit))
 
 
 def queue_notes(store: Any, settings: Settings, loaded: Sequence[LoadedSchedule]) -> list[ScheduleProblem]:

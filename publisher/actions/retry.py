@@ -23,8 +23,11 @@ class RetryResult:
     limiter_errors: list[str] = field(default_factory=list)  # one per release the limiter could not do
 
 
-def retry_deliveries(store: Any, settings: Settings, refs: Sequence[str]) -> RetryResult:
-    """Retry ``refs`` (post ids, or ``post:platform/name`` deliveries) as ``PUBLISHER_USER``."""
+def retry_deliveries(
+    store: Any, settings: Settings, refs: Sequence[str], by: str | None = None
+) -> RetryResult:
+    """Retry ``refs`` (post ids, or ``post:platform/name`` deliveries) as ``by`` (the signed-in user
+    of the web app), else as ``PUBLISHER_USER``."""
     limiter = limiter_for(settings, store.db)
     errors: list[str] = []
 
@@ -35,7 +38,7 @@ def retry_deliveries(store: Any, settings: Settings, refs: Sequence[str]) -> Ret
             errors.append(type(exc).__name__)
             return 0.0
 
-    report = store.retry(list(refs), settings.actor(), release=release)
+    report = store.retry(list(refs), by or settings.actor(), release=release)
     return RetryResult(report, errors)
 
 

@@ -17,6 +17,7 @@ from publisher.cli import accounts_check
 from publisher.cli.common import bi, handle_errors, open_store, parse_target, settings
 from publisher.cli.output import console, emit_json, err_console, local_time, print_rows
 from publisher.core.models import Platform, Target
+from publisher.core.people import validate_unit
 from publisher.errors import UserError
 from publisher.i18n import msg, register, t
 from publisher.platforms import connect as flows
@@ -129,11 +130,25 @@ def accounts() -> None:
 @click.option("--remote-id", default=None, help=bi("Mã trang/kênh/OA trên nền tảng.", "Page/channel/OA id."))
 @click.option("--token-stdin", is_flag=True, help=_TOKEN_STDIN)
 @click.option("--refresh-token-stdin", is_flag=True, help=_REFRESH_STDIN)
+@click.option(
+    "--unit",
+    default=None,
+    help=bi(
+        "Đơn vị (xã) của tài khoản; mặc định: đơn vị mặc định.",
+        "The unit (commune) of the account; default: the default unit.",
+    ),
+)
 @handle_errors
 def accounts_add(
-    target: str, display_name: str | None, remote_id: str | None, token_stdin: bool, refresh_token_stdin: bool
+    target: str,
+    display_name: str | None,
+    remote_id: str | None,
+    token_stdin: bool,
+    refresh_token_stdin: bool,
+    unit: str | None,
 ) -> None:
     tgt = parse_target(target)
+    unit = validate_unit(unit)
     creds: Credentials | None = None
     refresh: str | None = None
     if token_stdin or refresh_token_stdin:
@@ -141,7 +156,7 @@ def accounts_add(
         creds = Credentials(access_token=token, refresh_token=refresh, remote_account_id=remote_id)
     elif remote_id:
         creds = Credentials(remote_account_id=remote_id)
-    open_store().add_account(tgt, settings().actor(), display_name=display_name, credentials=creds)
+    open_store().add_account(tgt, settings().actor(), display_name=display_name, credentials=creds, unit=unit)
     console.print(t("cli.account_added", target=tgt), markup=False)
     if creds is not None and creds.access_token:
         warn_no_refresh(tgt, refresh)

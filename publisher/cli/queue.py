@@ -68,9 +68,19 @@ register(
         "Who queues: a user of the office (publisher users list); default PUBLISHER_USER.",
     ),
 )
+@click.option(
+    "--unit",
+    default=None,
+    help=bi(
+        "Đơn vị (xã) của các bài mới; mặc định: đơn vị mặc định. Mọi nơi đăng phải là tài khoản của đơn vị "
+        "này; bài đã có giữ đơn vị của nó.",
+        "The unit (commune) of the new posts; default: the default unit. Every target must be an account "
+        "of that unit; a post already queued keeps its unit.",
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help=bi("Xuất JSON.", "Output JSON."))
 @handle_errors
-def queue(files: tuple[str, ...], check: bool, by: str | None, as_json: bool) -> None:
+def queue(files: tuple[str, ...], check: bool, by: str | None, unit: str | None, as_json: bool) -> None:
     st = open_store()
     schedules = read_schedules(st, settings(), files)
     _show_notes_and_review(schedules)
@@ -81,7 +91,7 @@ def queue(files: tuple[str, ...], check: bool, by: str | None, as_json: bool) ->
                 console.print(t("cli.check_ok", file=ls.file, n=len(ls.posts)), markup=False)
         schedules.refuse_blocked()  # exit 2 while a post cannot be approved as it stands
         return
-    result = queue_schedules(st, settings(), schedules, by)
+    result = queue_schedules(st, settings(), schedules, by, unit=unit)
     if as_json:
         emit_json(result.report.__dict__)
         return

@@ -21,6 +21,7 @@ from publisher.actions.demo import queue_demo
 from publisher.actions.drain import run_once
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, emit_json, err_console, local_time
+from publisher.cli.users import init_admin
 from publisher.i18n import register, t
 from publisher.platforms.http import mask_text
 from publisher.settings import Settings
@@ -191,6 +192,9 @@ def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json
             ),
             markup=False,
         )
+        if st.web.enabled and not once:
+            # the demo's web app needs someone to sign in: the first admin, with a one-time password
+            init_admin(store, "")
     if once:
         result = run_once(store, st)
         if as_json:

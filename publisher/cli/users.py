@@ -1,14 +1,32 @@
-"""``publisher users add|list|remove`` and ``publisher policy set|show``: the people of the office."""
+"""``publisher users add|list|remove|passwd`` and ``publisher policy set|show``: the people of the office.
+
+Also the part of ``publisher init`` about people (:func:`init_admin`): the first admin of the web
+app and their one-time password, printed once and kept nowhere (never logged).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import click
 
-from publisher.actions.users import add_user, list_users, policies, remove_user, set_policy
+from publisher.actions.users import (
+    add_user,
+    admin_can_sign_in,
+    first_admin,
+    list_users,
+    policies,
+    remove_user,
+    reset_password,
+    set_policy,
+)
 from publisher.cli.common import bi, handle_errors, open_store, settings
 from publisher.cli.output import console, emit_json, err_console, local_time, table
-from publisher.core.people import Role, role_label
-from publisher.i18n import register, t
+from publisher.core.people import PolicyValue, Role, role_label
+from publisher.errors import UserError
+from publisher.i18n import msg, register, t
+from publisher.store import Store
 
 register(
     {
@@ -48,6 +66,41 @@ register(
         "ucli.policy_line": ("{name} = {value} ({how}) — {what}", "{name} = {value} ({how}) — {what}"),
         "ucli.policy_default": ("mặc định", "default"),
         "ucli.policy_by": ("đặt bởi {by} lúc {at}", "set by {by} at {at}"),
+        "ucli.password_empty": (
+            "Không đọc được mật khẩu: với --password-stdin, dòng đầu của stdin phải là mật khẩu.",
+            "No password read: with --password-stdin the first line of stdin must hold the password.",
+        ),
+        "ucli.password_prompt": ("Mật khẩu (ít nhất 10 ký tự)", "Password (at least 10 characters)"),
+        "ucli.password_set": (
+            "Đã đặt mật khẩu cho {name}; có thể đăng nhập trang web.",
+            "The password of {name} is set; they can sign in to the web app.",
+        ),
+        "ucli.one_time": (
+            "Mật khẩu dùng một lần của {name} (chỉ hiện lần này, không lưu ở đâu; {name} phải đổi mật khẩu "
+            "khi đăng nhập lần đầu):",
+            "One-time password of {name} (shown only this once and kept nowhere; {name} must change it at "
+            "the first sign-in):",
+        ),
+        "ucli.sessions_ended": (
+            "Các phiên đăng nhập đang mở của {name} đã kết thúc.",
+            "The open sessions of {name} have ended.",
+        ),
+        "ucli.admin_ready": (
+            "Đã có quản trị đăng nhập được ({name}); không đổi gì. Cấp mật khẩu mới: "
+            "publisher users passwd “TÊN” --by “{name}”.",
+            "An admin who can sign in exists already ({name}); nothing changed. For a new password: "
+            "publisher users passwd “NAME” --by “{name}”.",
+        ),
+        "ucli.admin_needed": (
+            "Chưa có quản trị nào đăng nhập được trang web. Tạo quản trị đầu tiên và mật khẩu dùng một lần: "
+            "publisher init --admin “Họ tên”.",
+            "No admin can sign in to the web app yet. Create the first admin and a one-time password: "
+            "publisher init --admin “Full name”.",
+        ),
+        "ucli.admin_name_needed": (
+            "Ghi tên quản trị: --admin “Họ tên” (hoặc đặt PUBLISHER_USER).",
+            "Name the admin: --admin “Full name” (or set PUBLISHER_USER).",
+        ),
     }
 )
 
@@ -89,15 +142,42 @@ def users_group() -> None:
     "--unit", default=None, help=bi("Đơn vị, ví dụ “Văn phòng UBND”.", "Unit, e.g. “Office of the PC”.")
 )
 @click.option("--by", "by", default=None, help=_BY)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help=bi(
+        "Đọc mật khẩu đăng nhập trang web từ dòng đầu của stdin (ít nhất 10 ký tự).",
+        "Read the web app password from the first line of stdin (at least 10 characters).",
+    ),
+)
 @handle_errors
-def users_add(name: str, role: str | None, unit: str | None, by: str | None) -> None:
-    added = add_user(open_store(), settings(), name, role=role, unit=unit, by=by)
+def users_add(name: str, role: str | None, unit: str | None, by: str | None, password_stdin: bool) -> None:
+    password = _read_password() if password_stdin else None
+    added = add_user(open_store(), settings(), name, role=role, unit=unit, by=by, password=password)
     console.print(
         t(f"ucli.{added.outcome}", name=added.user.name, role=role_label(added.user.role)), markup=False
     )
+    if password is not None:
+        console.print(t("ucli.password_set", name=added.user.name), markup=False)
     if added.bootstrap:
         err_console.print(t("ucli.bootstrap"), markup=False)
-    for seeded in added.seeded:
+    _print_seeded(added.seeded)
+
+
+def _read_password() -> str:
+    """The first line of stdin without its line end, or typed at a hidden prompt (twice); never
+    echoed, never logged."""
+    if sys.stdin.isatty():
+        line = str(click.prompt(t("ucli.password_prompt"), hide_input=True, confirmation_prompt=True))
+    else:
+        line = sys.stdin.readline().rstrip("\r\n")
+    if not line.strip():
+        raise UserError(msg("ucli.password_empty"))
+    return line
+
+
+def _print_seeded(values: Sequence[PolicyValue]) -> None:
+    for seeded in values:
         console.print(
             t(
                 "ucli.policy_seeded",
@@ -107,6 +187,48 @@ def users_add(name: str, role: str | None, unit: str | None, by: str | None) -> 
             ),
             markup=False,
         )
+
+
+def _print_one_time(name: str, password: str) -> None:
+    console.print(t("ucli.one_time", name=name), markup=False)
+    console.print(f"    {password}", markup=False, highlight=False)
+
+
+@users_group.command(
+    "passwd",
+    help=bi(
+        "Cấp mật khẩu dùng một lần mới cho người dùng (in ra một lần; người đó phải đổi khi đăng nhập; "
+        "các phiên đang mở kết thúc).",
+        "Give a user a new one-time password (printed once; they must change it at sign-in; their open "
+        "sessions end).",
+    ),
+)
+@click.argument("name")
+@click.option("--by", "by", default=None, help=_BY)
+@handle_errors
+def users_passwd(name: str, by: str | None) -> None:
+    user, password = reset_password(open_store(), settings(), name, by=by)
+    _print_one_time(user.name, password)
+    console.print(t("ucli.sessions_ended", name=user.name), markup=False)
+
+
+def init_admin(store: Store, name: str | None) -> None:
+    """``publisher init``'s part about people: with ``--admin`` (``name``; "" means PUBLISHER_USER)
+    make the first admin and print a one-time password once; without it, say when none can sign in."""
+    if name is None:
+        if not admin_can_sign_in(store):
+            err_console.print(t("ucli.admin_needed"), markup=False)
+        return
+    name = name or settings().user or ""
+    if not name.strip():
+        raise UserError(msg("ucli.admin_name_needed"))
+    made = first_admin(store, settings(), name)
+    if made.password is None:
+        console.print(t("ucli.admin_ready", name=made.user.name), markup=False)
+        return
+    console.print(t("ucli.created", name=made.user.name, role=role_label(made.user.role)), markup=False)
+    _print_seeded(made.seeded)
+    _print_one_time(made.user.name, made.password)
 
 
 @users_group.command("list", help=bi("Liệt kê người dùng.", "List users."))

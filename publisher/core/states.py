@@ -114,6 +114,9 @@ IN_FLIGHT: frozenset[State] = frozenset({S.CLAIMED, S.PUBLISHING, S.UNCONFIRMED,
 PAUSABLE: frozenset[State] = frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.RETRY_WAIT, S.NEEDS_REAUTH})
 #: A cancel of these is only a request, settled by a look-up on the platform (it may be live).
 CANCEL_BY_REQUEST: frozenset[State] = frozenset({S.UNCONFIRMED})
+#: The platform's own scheduler holds these: only a look-up that proves the post gone cancels them,
+#: never an officer's command here (the post would still go out on the platform).
+PLATFORM_HOLDS: frozenset[State] = frozenset({S.HANDED_OFF})
 #: Nothing more will happen to these without an officer's command.
 FINAL: frozenset[State] = frozenset({S.PUBLISHED, S.FAILED, S.MISSED, S.CANCELLED})
 

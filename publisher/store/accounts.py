@@ -6,7 +6,7 @@ Their sealed credentials and the token-refresh lease are in :mod:`publisher.stor
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, or_, select, updat
 
 from publisher.core.credentials import Credentials
 from publisher.core.models import Target
+from publisher.core.people import DEFAULT_UNIT
 from publisher.core.states import IN_FLIGHT, NOT_STARTED, State, check_transition
 from publisher.errors import NotFound, UserError
 from publisher.i18n import msg, register
@@ -38,6 +39,14 @@ register(
             "The account was reconnected at {at}, after the deadline {deadline}; not published late.",
         ),
         "store.no_account": ("Không có tài khoản {target}.", "No account {target}."),
+        "store.target_other_unit": (
+            "Bài “{key}” thuộc đơn vị “{unit}” nhưng nơi đăng {target} thuộc đơn vị “{other}”. "
+            "Mỗi bài chỉ đăng lên tài khoản của đơn vị mình: bỏ {target} khỏi bài, hoặc nạp bài với "
+            "--unit “{other}”.",
+            "Post “{key}” belongs to unit “{unit}” but its target {target} belongs to unit “{other}”. "
+            "A post goes only to accounts of its own unit: remove {target} from the post, or queue it "
+            "with --unit “{other}”.",
+        ),
         "store.account_in_use": (
             "Tài khoản {target} còn {n} lượt đăng chưa xong; hủy chúng trước (publisher cancel).",
             "Account {target} still has {n} unfinished deliveries; cancel them first (publisher cancel).",
@@ -74,6 +83,23 @@ def account_ids(conn: Connection, targets: Iterable[Target]) -> dict[Target, int
     return out
 
 
+def account_units(conn: Connection, account_ids: Iterable[int]) -> dict[int, str]:
+    """The unit of each account id, in ``conn``."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(s.accounts.c.id, s.accounts.c.unit).where(s.accounts.c.id.in_(ids)))
+    return {int(r.id): r.unit or DEFAULT_UNIT for r in rows}
+
+
+def require_unit(conn: Connection, key: str, unit: str, ids: Mapping[Target, int]) -> None:
+    """Refuse (naming both) a target of the post ``key`` whose account is of another unit than ``unit``."""
+    units = account_units(conn, ids.values())
+    for tgt, account_id in ids.items():
+        if (other := units.get(account_id, DEFAULT_UNIT)) != unit:
+            raise UserError(msg("store.target_other_unit", key=key, unit=unit, target=tgt, other=other))
+
+
 class AccountsRepo(CredentialsRepo):
     """Accounts, their sealed credentials and the refresh lease."""
 
@@ -84,7 +110,10 @@ class AccountsRepo(CredentialsRepo):
         display_name: str | None = None,
         credentials: Credentials | None = None,
         exist_ok: bool = False,
+        unit: str | None = None,
     ) -> int:
+        """Add an account of ``unit`` (default: the default unit); ``exist_ok`` keeps an existing one
+        as it is (its unit too), enabling it again if it was removed."""
         now = utcnow()
         with self.db.write() as conn:
             row = conn.execute(
@@ -108,12 +137,13 @@ class AccountsRepo(CredentialsRepo):
                     status="active",
                     created_at=now,
                     updated_at=now,
+                    unit=unit or DEFAULT_UNIT,
                 )
             )
             account_id = int(res.inserted_primary_key[0])  # type: ignore[index]
             if credentials is not None:
                 self._write_credentials(conn, account_id, credentials)
-            self.audit(conn, actor, "account_added", target=str(target))
+            self.audit(conn, actor, "account_added", target=str(target), unit=unit or DEFAULT_UNIT)
             return account_id
 
     def set_account_status(self, account_id: int, status: str, reason: str | None = None) -> bool:

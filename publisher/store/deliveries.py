@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from publisher.core.models import Target
 from publisher.core.people import REQUIRE_APPROVAL
-from publisher.core.states import CANCEL_BY_REQUEST, TRANSITIONS, State, check_transition
+from publisher.core.states import CANCEL_BY_REQUEST, PLATFORM_HOLDS, TRANSITIONS, State, check_transition
 from publisher.errors import NotFound, UserError
 from publisher.i18n import msg, register
 from publisher.store import schema as s
@@ -88,7 +88,10 @@ def move_in(conn: Connection, delivery_id: int, src: State, dst: State, now: dat
 
 
 def resolve(conn: Connection, ref: str) -> list[Row[Any]]:
-    """A post key, ``key:platform/account``, or ``#id``/``id`` of a delivery → delivery rows."""
+    """A post key, ``key:platform/account``, or ``#id``/``id`` of a delivery → delivery rows.
+
+    A bare number is a post id when a post has that id (post ids may be all digits), else a
+    delivery id; ``#id`` is always a delivery."""
     q = (
         select(
             s.deliveries,
@@ -105,7 +108,13 @@ def resolve(conn: Connection, ref: str) -> list[Row[Any]]:
     )
     ref = ref.strip()
     rows: list[Row[Any]]
-    if ref.lstrip("#").isascii() and ref.lstrip("#").isdigit():  # not "²", whose int() fails
+    by_key = (
+        [] if ":" in ref else list(conn.execute(q.where(s.posts.c.key == ref).order_by(s.deliveries.c.id)))
+    )
+    if by_key and not ref.startswith("#"):
+        # a post id made of digits ("2026") names that post; "#2026" always names a delivery
+        rows = by_key
+    elif ref.lstrip("#").isascii() and ref.lstrip("#").isdigit():  # not "²", whose int() fails
         digits = ref.lstrip("#")
         # ids are 32-bit integers on PostgreSQL: a larger number names nothing, on both databases
         # (and int() refuses more than 4300 digits)
@@ -127,7 +136,7 @@ def resolve(conn: Connection, ref: str) -> list[Row[Any]]:
             )
         )
     else:
-        rows = list(conn.execute(q.where(s.posts.c.key == ref).order_by(s.deliveries.c.id)))
+        rows = by_key
     if not rows:
         raise NotFound(msg("store.no_post", ref=ref))
     return rows
@@ -194,7 +203,7 @@ class DeliveriesRepo(Repository):
                             if res.rowcount or requested:
                                 report.pending.append((label, st.value))
                                 break
-                        elif State.CANCELLED in TRANSITIONS[st]:
+                        elif State.CANCELLED in TRANSITIONS[st] and st not in PLATFORM_HOLDS:
                             if move_in(
                                 conn,
                                 r.id,

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from publisher.core.models import PostSpec
-from publisher.core.people import REQUIRE_APPROVAL
+from publisher.core.people import DEFAULT_UNIT, REQUIRE_APPROVAL
 from publisher.core.states import IN_FLIGHT, NOT_STARTED, PAUSABLE, State, check_transition
 from publisher.errors import UserError
 from publisher.i18n import msg, register
 from publisher.store import schema as s
-from publisher.store.accounts import account_ids
+from publisher.store.accounts import account_ids, require_unit
 from publisher.store.audit import Repository, utcnow
 from publisher.store.deliveries import move_in
 from publisher.store.digest import spec_hash
@@ -31,6 +31,12 @@ register(
         "store.key_in_other_file": (
             "Mã bài “{key}” đã được dùng trong tệp khác ({other}). Đổi mã bài cho khác đi.",
             "Post id “{key}” is already used by another file ({other}). Choose a different id.",
+        ),
+        "store.post_other_unit": (
+            "Bài “{key}” đã có trong đơn vị “{unit}”, không chuyển sang đơn vị “{other}” được. Nạp lại với "
+            "--unit “{unit}”, hoặc đặt mã bài khác cho bài của đơn vị “{other}”.",
+            "Post “{key}” already belongs to unit “{unit}” and cannot move to unit “{other}”. Queue it "
+            "with --unit “{unit}”, or give the post of unit “{other}” a different id.",
         ),
     }
 )
@@ -96,11 +102,30 @@ def _changed_fields(existing: Row[Any], values: dict[str, Any]) -> list[str]:
     ]
 
 
+def _post_unit(key: str, existing: Row[Any] | None, unit: str | None) -> str:
+    """The unit of a post being queued: the stored one for a known post (never moved), else ``unit``."""
+    if existing is None:
+        return unit or DEFAULT_UNIT
+    stored = existing.unit or DEFAULT_UNIT
+    if unit is not None and unit != stored:
+        raise UserError(msg("store.post_other_unit", key=key, unit=stored, other=unit))
+    return str(stored)
+
+
 class PostsRepo(Repository):
     """Posts and their deliveries as the schedule files describe them."""
 
-    def queue(self, specs: Sequence[PostSpec], actor: str, source_files: Sequence[str] = ()) -> QueueReport:
+    def queue(
+        self,
+        specs: Sequence[PostSpec],
+        actor: str,
+        source_files: Sequence[str] = (),
+        unit: str | None = None,
+    ) -> QueueReport:
         """Load posts idempotently, all or nothing (one transaction).
+
+        A new post belongs to ``unit`` (default: the default unit); a post already stored keeps its
+        unit, and naming another one is refused. Every target must be an account of the post's unit.
 
         Every field counts when deciding whether a post changed (``report.changes`` names them);
         only what is published decides whether its approval still holds: the content hash (words,
@@ -121,6 +146,8 @@ class PostsRepo(Repository):
                 chash = hashes[spec.key]
                 ids = account_ids(conn, spec.targets)
                 existing = conn.execute(select(s.posts).where(s.posts.c.key == spec.key)).first()
+                post_unit = _post_unit(spec.key, existing, unit)
+                require_unit(conn, spec.key, post_unit, ids)
                 post_values = dict(
                     title=spec.title,
                     text=spec.text,
@@ -145,7 +172,9 @@ class PostsRepo(Repository):
                 )
                 if existing is None:
                     res = conn.execute(
-                        insert(s.posts).values(key=spec.key, queued_by=actor, queued_at=now, **post_values)
+                        insert(s.posts).values(
+                            key=spec.key, queued_by=actor, queued_at=now, unit=post_unit, **post_values
+                        )
                     )
                     post_id = int(res.inserted_primary_key[0])  # type: ignore[index]
                     for account_id in ids.values():
@@ -161,6 +190,7 @@ class PostsRepo(Repository):
                         line=spec.source_line,
                         targets=[str(t) for t in spec.targets],
                         content_hash=chash,
+                        unit=post_unit,
                     )
                     report.created.append(spec.key)
                     continue

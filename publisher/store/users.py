@@ -6,6 +6,7 @@ names somebody. Every change is written to the audit trail in the same transacti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,15 @@ def _user(row: Row[Any]) -> User:
     )
 
 
+@dataclass(frozen=True)
+class SignInFacts:
+    """What the users page shows of a user's sign-in (never the hash itself)."""
+
+    has_password: bool
+    must_change_password: bool
+    last_sign_in: datetime | None
+
+
 class Users:
     """Repository of ``users`` and of the office policies."""
 
@@ -50,6 +60,38 @@ class Users:
         q = select(s.users).order_by(s.users.c.name_key)
         if not include_disabled:
             q = q.where(s.users.c.disabled_at.is_(None))
+        with self.db.read() as conn:
+            return [_user(r) for r in conn.execute(q)]
+
+    def sign_in_facts(self) -> dict[int, SignInFacts]:
+        """Per user id: whether a password is set, whether it is a one-time one, the last sign-in."""
+        last = (
+            select(s.audit.c.actor, func.max(s.audit.c.at).label("at"))
+            .where(s.audit.c.action == "signin")
+            .group_by(s.audit.c.actor)
+            .subquery()
+        )
+        q = select(
+            s.users.c.id,
+            s.users.c.password_hash.is_not(None).label("has_password"),
+            s.users.c.must_change_password,
+            last.c.at,
+        ).outerjoin(last, last.c.actor == s.users.c.name)
+        with self.db.read() as conn:
+            return {
+                int(r.id): SignInFacts(bool(r.has_password), bool(r.must_change_password), r.at)
+                for r in conn.execute(q)
+            }
+
+    def with_password(self, role: Role | None = None) -> list[User]:
+        """Enabled users (of one role) who have a password, i.e. who can sign in to the web app."""
+        q = (
+            select(s.users)
+            .where(s.users.c.disabled_at.is_(None), s.users.c.password_hash.is_not(None))
+            .order_by(s.users.c.name_key)
+        )
+        if role is not None:
+            q = q.where(s.users.c.role == role.value)
         with self.db.read() as conn:
             return [_user(r) for r in conn.execute(q)]
 
@@ -170,4 +212,4 @@ class Users:
         return PolicyValue(policy, value, by, now, source)
 
 
-__all__ = ["POLICY_PREFIX", "Users"]
+__all__ = ["POLICY_PREFIX", "SignInFacts", "Users"]

@@ -20,11 +20,13 @@ PUBLIC = frozenset({"login", "login_submit", "healthz", "static", "oauth_callbac
 #: route name -> the roles allowed
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "logout": EVERYONE,
+    "outbox": EVERYONE,
     "password": EVERYONE,
     "password_submit": EVERYONE,
     "dashboard": EVERYONE,
     "calendar": EVERYONE,
     "post": EVERYONE,
+    "post_media": EVERYONE,
     "post_cancel": EVERYONE,
     "post_retry": EVERYONE,
     "post_approve": APPROVERS,

@@ -51,3 +51,26 @@ def test_a_post_that_may_be_live_gets_a_request_not_settled(office: Store) -> No
     assert result.unsettled
     [d] = office.post_detail("chua-ro")["deliveries"]
     assert d.state == "unconfirmed" and d.cancel_requested_by == "can-bo"
+
+
+def test_a_post_the_platform_holds_scheduled_is_never_cancelled_here(office: Store) -> None:
+    """Handed to Facebook's or YouTube's own scheduler, the post would still go out: a cancel here
+    must not say "cancelled" while the platform keeps it."""
+    queue_posts(office, office.settings, [spec("da-giao")], None)
+    put(office, "da-giao", "handed_off")
+    result = cancel_deliveries(office, office.settings, ["da-giao"])
+    assert result.done == [] and result.skipped == [("da-giao:sandbox/demo", "handed_off")]
+    assert result.unsettled
+    assert {r.state for r in office.deliveries()} == {"handed_off"}
+
+
+def test_a_post_id_made_of_digits_names_that_post_not_a_delivery(office: Store) -> None:
+    queue_posts(office, office.settings, [spec("khac"), spec("2026")], None)
+    other = _id(office, "khac")
+    # "1" would be the delivery number of "khac"; a post whose id is that number is the post
+    queue_posts(office, office.settings, [spec(str(other))], None)
+    result = cancel_deliveries(office, office.settings, [str(other)])
+    assert result.done == [(f"{other}:sandbox/demo", "awaiting_approval")]
+    assert {r.key: r.state for r in office.deliveries()}["khac"] == "awaiting_approval"
+    by_number = cancel_deliveries(office, office.settings, [f"#{other}"])  # "#" always a delivery
+    assert by_number.done == [("khac:sandbox/demo", "awaiting_approval")]

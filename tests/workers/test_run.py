@@ -71,6 +71,8 @@ def test_run_demo_publishes_into_the_outbox_without_redis(tmp_path: Path) -> Non
             except OSError:
                 time.sleep(0.3)
         assert health == {"status": "ok"}
+        # and somebody can sign in to it: the first admin, with a one-time password shown once
+        assert "Mật khẩu dùng một lần của" in (tmp_path / "run.log").read_text(errors="replace")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

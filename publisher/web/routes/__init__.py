@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from publisher.web.routes import accounts, approvals, calendar, dashboard, login, pause, posts, users
+from publisher.web.routes import accounts, approvals, calendar, dashboard, login, outbox, pause, posts, users
 
 ROUTERS: list[APIRouter] = [
     login.router,
@@ -15,6 +15,7 @@ ROUTERS: list[APIRouter] = [
     pause.router,
     accounts.router,
     users.router,
+    outbox.router,
 ]
 
 __all__ = ["ROUTERS"]
