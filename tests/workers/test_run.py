@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
