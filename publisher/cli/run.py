@@ -8,11 +8,14 @@ process (for cron and scripts); ``--demo`` queues a sandbox post due a minute la
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -35,6 +38,10 @@ register(
         ),
         "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
         "run.web": ("Trang web: {url}", "Web app: {url}"),
+        "run.killed": (
+            "Tiến trình {pid} không dừng sau {seconds} giây; đã buộc dừng.",
+            "Process {pid} did not stop within {seconds} s; it was killed.",
+        ),
         "run.starting": (
             "Đang chạy {n} tiến trình đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
             "Nhấn Ctrl+C để dừng.",
@@ -76,6 +83,27 @@ def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
     return [main, media, [sys.executable, "-m", "publisher.web.server"]]
 
 
+#: how long a stop waits for the children before it kills what is left
+STOP_SECONDS = 25.0
+
+
+def _stopped(procs: list[subprocess.Popen[bytes] | None], deadline: Callable[[], float]) -> int:
+    """Wait for the children to stop; past the deadline, kill what is left (and say so)."""
+    while any(p is not None and p.poll() is None for p in procs):
+        if time.monotonic() >= deadline():
+            for p in procs:
+                if p is not None and p.poll() is None:
+                    err_console.print(t("run.killed", pid=p.pid, seconds=round(STOP_SECONDS)), markup=False)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(p.pid, signal.SIGKILL)
+            for p in procs:
+                if p is not None:
+                    p.wait()
+            return 0
+        time.sleep(0.1)
+    return 0
+
+
 def serve(st: Settings, concurrency: int | None) -> int:
     """Run the worker pools and keep them running: a pool that dies is started again.
 
@@ -102,27 +130,33 @@ def serve(st: Settings, concurrency: int | None) -> int:
     restart_at = [0.0] * len(commands)
     stopping = False
 
+    deadline = 0.0
+
     def stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
+        # Each child runs in its own session: a group signal (Ctrl+C, systemd's stop) reaches this
+        # supervisor only, which asks each child's main process once to stop; Celery then stops its
+        # own pool (a pool child killed by the same signal could leave the pool hung at exit).
+        nonlocal stopping, deadline
+        if stopping:
+            deadline = 0.0  # asked twice: stop now
+            return
         stopping = True
+        deadline = time.monotonic() + STOP_SECONDS
         for p in procs:
             if p is not None and p.poll() is None:
-                p.send_signal(signum)
+                p.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while True:
         if stopping:
-            for p in procs:
-                if p is not None:
-                    p.wait()
-            return 0
+            return _stopped(procs, lambda: deadline)
         now = time.monotonic()
         for i, cmd in enumerate(commands):
             p = procs[i]
             if p is None:
                 if now >= restart_at[i]:
-                    procs[i] = subprocess.Popen(cmd)
+                    procs[i] = subprocess.Popen(cmd, start_new_session=True)
                     started[i] = now
                 continue
             code = p.poll()

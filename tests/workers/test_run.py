@@ -162,7 +162,10 @@ def test_media_renders_run_in_their_own_process(tmp_path: Path) -> None:
     from publisher.cli.run import worker_commands
     from publisher.settings import Settings
 
-    main, media = worker_commands(Settings(_env_file=None, data_dir=tmp_path), 3)  # type: ignore[call-arg]
+    main, media, web = worker_commands(Settings(_env_file=None, data_dir=tmp_path), 3)  # type: ignore[call-arg]
+    assert web[-2:] == ["-m", "publisher.web.server"]  # the web app in its own process
+    off = Settings(_env_file=None, data_dir=tmp_path, web={"enabled": False})  # type: ignore[call-arg]
+    assert len(worker_commands(off, 3)) == 2
     assert main[main.index("-Q") + 1] == "publish,collect" and "--beat" in main
     assert main[main.index("-c") + 1] == "3"
     assert media[media.index("-Q") + 1] == "media" and "--beat" not in media

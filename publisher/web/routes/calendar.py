@@ -239,6 +239,10 @@ def occasion(occ: Occurrence, lang: str) -> Occasion:
 
 
 # -- the page -------------------------------------------------------------------------------------
+def post_url(key: str) -> str:
+    return "/posts/" + (key if POST_ID_RE.match(key) else quote(key, safe=""))
+
+
 def chip(line: CalendarLine, local: datetime, icon: str, state: str) -> Markup:
     """A delivery on its day: a link coloured by its state, with the platform's ``icon``, the local
     time, the title, and the account and ``state`` in words (read aloud, printed).
@@ -275,10 +279,6 @@ class Day:
     @property
     def holiday(self) -> bool:
         return any(o.holiday for o in self.occasions)
-
-
-def post_url(key: str) -> str:
-    return "/posts/" + (key if POST_ID_RE.match(key) else quote(key, safe=""))
 
 
 def build_days(
