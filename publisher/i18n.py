@@ -63,20 +63,26 @@ def local_time(value: datetime) -> str:
 
 
 def t(key: str, /, **params: Any) -> str:
+    return t_in(language(), key, **params)
+
+
+def t_in(lang: str, key: str, /, **params: Any) -> str:
+    """The message in ``lang`` ("vi" or "en"), whatever this process's language."""
     pair = _CATALOGUE.get(key)
     if pair is None:
         return key if not params else f"{key} {params}"
-    text = pair[1] if language() == "en" else pair[0]
+    text = pair[1] if lang == "en" else pair[0]
     try:
-        return text.format(**{k: _render(v) for k, v in params.items()})
+        return text.format(**{k: _render(v, lang) for k, v in params.items()})
     except (KeyError, IndexError):
         return text
 
 
-def _render(value: Any) -> Any:
-    """Late messages render now; an aware time is shown in local time, never as UTC ISO text."""
+def _render(value: Any, lang: str) -> Any:
+    """Late messages render now (in ``lang``); an aware time is shown in local time, never as UTC
+    ISO text."""
     if isinstance(value, Msg):
-        return str(value)
+        return t_in(lang, value.key, **value.params)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return local_time(value)
     return value

@@ -174,7 +174,7 @@ def test_a_story_is_rendered_and_recorded_as_the_video_of_facebook_and_sandbox(
 def test_a_story_whose_photo_went_bad_fails_that_delivery_naming_the_field(
     store: Store, tmp_path: Path
 ) -> None:
-    from publisher.store.repo import spec_hash
+    from publisher.store.digest import spec_hash
 
     ids = queue_story(store, tmp_path)
     before = spec_hash(store.post_spec("le-hoi"))

@@ -28,7 +28,7 @@ from publisher.core.review import blocking
 from publisher.errors import ApprovalRefused
 from publisher.i18n import msg, register
 from publisher.settings import Settings
-from publisher.store.repo import ApprovalGrant, grant_for
+from publisher.store.approval import ApprovalGrant, grant_for
 
 register(
     {

@@ -12,7 +12,7 @@ from typing import Any
 from publisher.errors import UserError
 from publisher.i18n import msg, register
 from publisher.settings import Settings
-from publisher.store.repo import ResumeReport
+from publisher.store.office import ResumeReport
 
 register(
     {

@@ -14,7 +14,7 @@ from typing import Any
 from publisher.core.models import Target
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings
-from publisher.store.repo import RetryReport
+from publisher.store.deliveries import RetryReport
 
 
 @dataclass

@@ -8,22 +8,17 @@ process (for cron and scripts); ``--demo`` queues a sandbox post due a minute la
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
 
 import click
 
 from publisher.actions.demo import queue_demo
 from publisher.actions.drain import run_once
 from publisher.cli.common import bi, handle_errors, open_store, settings
-from publisher.cli.output import console, emit_json, err_console, local_time
+from publisher.cli.output import console, emit_json, local_time
 from publisher.cli.users import init_admin
 from publisher.i18n import register, t
 from publisher.platforms.http import mask_text
@@ -38,19 +33,11 @@ register(
         ),
         "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
         "run.web": ("Trang web: {url}", "Web app: {url}"),
-        "run.killed": (
-            "Tiến trình {pid} không dừng sau {seconds} giây; đã buộc dừng.",
-            "Process {pid} did not stop within {seconds} s; it was killed.",
-        ),
         "run.starting": (
             "Đang chạy {n} tiến trình đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
             "Nhấn Ctrl+C để dừng.",
             "Running {n} publishing processes, 1 media process and the dispatcher (every {tick} s). "
             "Press Ctrl+C to stop.",
-        ),
-        "run.restart": (
-            "Tiến trình đăng bài dừng bất thường (mã {code}); khởi động lại sau {seconds} giây.",
-            "The publishing processes stopped unexpectedly (code {code}); restarting in {seconds} s.",
         ),
         "run.demo_queued": (
             "Đã xếp bài thử “{key}” lúc {time} cho sandbox/demo; bài sẽ xuất hiện trong {folder}",
@@ -77,41 +64,18 @@ def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
         *base, "--beat", "-s", str((st.data_dir / "beat-schedule").resolve()),
         "-Q", "publish,collect", "-c", str(concurrency), "-n", f"publisher@{host}",
     ]  # fmt: skip
+    # one render at a time, in a thread of the worker's own process: no forked child to keep
     media = [*base, "-Q", "media", "-c", "1", "-n", f"media@{host}"]
+    media[media.index("prefork")] = "threads"
     if not st.web.enabled:
         return [main, media]
     return [main, media, [sys.executable, "-m", "publisher.web.server"]]
 
 
-#: how long a stop waits for the children before it kills what is left
-STOP_SECONDS = 25.0
-
-
-def _stopped(procs: list[subprocess.Popen[bytes] | None], deadline: Callable[[], float]) -> int:
-    """Wait for the children to stop; past the deadline, kill what is left (and say so)."""
-    while any(p is not None and p.poll() is None for p in procs):
-        if time.monotonic() >= deadline():
-            for p in procs:
-                if p is not None and p.poll() is None:
-                    err_console.print(t("run.killed", pid=p.pid, seconds=round(STOP_SECONDS)), markup=False)
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(p.pid, signal.SIGKILL)
-            for p in procs:
-                if p is not None:
-                    p.wait()
-            return 0
-        time.sleep(0.1)
-    return 0
-
-
 def serve(st: Settings, concurrency: int | None) -> int:
-    """Run the worker pools and keep them running: a pool that dies is started again.
-
-    Celery 5.7 / kombu 5.7 workers exit ("Unrecoverable error") when Redis restarts while they
-    hold unacknowledged messages; the database leases make that safe, and this loop (like
-    ``restart: unless-stopped`` in docker-compose or ``Restart=always`` in systemd) brings the
-    pool back.
-    """
+    """Say what starts, then become the supervisor (:mod:`publisher.cli.supervise`): the same
+    process (same pid, so a service manager or a test still sees it), exec'd into a small program
+    that holds none of the command line's imports while it watches the workers for days."""
     workers = concurrency or st.worker_concurrency
     if st.broker_url:
         console.print(t("run.redis", url=mask_text(st.broker_url.split("@")[-1])), markup=False)
@@ -124,50 +88,10 @@ def serve(st: Settings, concurrency: int | None) -> int:
     if st.web.enabled:
         console.print(t("run.web", url=address(st)), markup=False)
     commands = worker_commands(st, workers)
-    procs: list[subprocess.Popen[bytes] | None] = [None] * len(commands)
-    started = [0.0] * len(commands)
-    failures = [0] * len(commands)
-    restart_at = [0.0] * len(commands)
-    stopping = False
-
-    deadline = 0.0
-
-    def stop(signum: int, _frame: Any) -> None:
-        # Each child runs in its own session: a group signal (Ctrl+C, systemd's stop) reaches this
-        # supervisor only, which asks each child's main process once to stop; Celery then stops its
-        # own pool (a pool child killed by the same signal could leave the pool hung at exit).
-        nonlocal stopping, deadline
-        if stopping:
-            deadline = 0.0  # asked twice: stop now
-            return
-        stopping = True
-        deadline = time.monotonic() + STOP_SECONDS
-        for p in procs:
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while True:
-        if stopping:
-            return _stopped(procs, lambda: deadline)
-        now = time.monotonic()
-        for i, cmd in enumerate(commands):
-            p = procs[i]
-            if p is None:
-                if now >= restart_at[i]:
-                    procs[i] = subprocess.Popen(cmd, start_new_session=True)
-                    started[i] = now
-                continue
-            code = p.poll()
-            if code is None or stopping:
-                continue
-            procs[i] = None
-            failures[i] = 0 if now - started[i] > 60 else failures[i] + 1
-            wait = min(30.0, 2.0 ** failures[i])
-            restart_at[i] = now + wait
-            err_console.print(t("run.restart", code=code, seconds=round(wait)), markup=False)
-        time.sleep(0.3)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "publisher.cli.supervise", json.dumps(commands)])
+    return 0  # pragma: no cover - execv does not return
 
 
 @click.command(

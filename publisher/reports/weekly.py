@@ -12,10 +12,15 @@ Sections (each a :class:`Section`, rendered as a table, a CSV block, an XLSX she
 ``platforms`` (per platform and metric: this week, previous week, change), ``top`` (top posts by
 views), ``campaigns`` (totals per campaign), ``followers`` (per account: end of week, end of
 previous week, change).
+
+:func:`engagement_log` is the history behind the figures: every snapshot of given posts (the
++1 h, +24 h and +7 d looks after publishing, then the weekly sweeps), as the web page shows it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,12 +34,29 @@ from publisher.reports.render_xlsx import render_xlsx
 from publisher.store import reports as rows_of
 from publisher.store.repo import Store
 
-__all__ = ["Section", "Week", "WeeklyReport", "build", "reports_dir", "write", "write_automatic"]
+__all__ = [
+    "LoggedDelivery",
+    "LoggedPost",
+    "Section",
+    "Snapshot",
+    "Week",
+    "WeeklyReport",
+    "FORMATS",
+    "build",
+    "engagement_log",
+    "file_name",
+    "rendered",
+    "reports_dir",
+    "write",
+    "write_automatic",
+]
 
 #: published more than this after the due time counts as "late"
 LATE_AFTER = timedelta(minutes=10)
 TOP_N = 5
 METRICS = ("views", "reactions", "comments", "shares")
+#: the looks after publishing every published delivery gets, in order
+MILESTONES = ("1h", "24h", "7d")
 
 
 def total(values: list[int | None]) -> int | None:
@@ -63,12 +85,16 @@ def _latest_snapshots(store: Store, ids: list[int], before: dict[int, datetime])
     return out
 
 
-def build(store: Store, week: Week, now: datetime | None = None) -> WeeklyReport:
+def build(
+    store: Store, week: Week, now: datetime | None = None, units: Collection[str] | None = None
+) -> WeeklyReport:
+    """The report of ``week``; ``units`` limits it to those units' posts and accounts (the web
+    app's page of a unit); ``None`` (the CLI) reports everything."""
     tz = store.settings.timezone
     now = now or datetime.now(UTC)
     prev = week.previous(tz)
     last_day, prev_last_day = week.monday + timedelta(days=6), prev.monday + timedelta(days=6)
-    read = rows_of.week_rows(store.db, prev.start, week.end, last_day)
+    read = rows_of.week_rows(store.db, prev.start, week.end, last_day, units)
     rows, accounts, follower_rows = read.deliveries, read.accounts, read.followers
 
     def published_in(r: Any, w: Week) -> bool:
@@ -306,17 +332,35 @@ def reports_dir(store: Store) -> Path:
     return store.settings.data_dir / "reports"
 
 
+#: the file formats of the report, with their media types
+FORMATS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def file_name(week: Week, fmt: str) -> str:
+    """The report's file name: ``bao-cao-tuan-2025-W18.xlsx``."""
+    return f"bao-cao-tuan-{week.label}.{fmt}"
+
+
+def rendered(report: WeeklyReport, fmt: str) -> bytes:
+    """``report`` as the bytes of a ``fmt`` (csv, xlsx, html) file."""
+    if fmt == "csv":
+        return render_csv(report).encode("utf-8-sig")  # BOM: Excel opens Vietnamese text right
+    if fmt == "xlsx":
+        return render_xlsx(report)
+    if fmt == "html":
+        return render_html(report).encode("utf-8")
+    raise ValueError(fmt)
+
+
 def write(report: WeeklyReport, fmt: str, out: Path) -> Path:
     """Write ``report`` as ``fmt`` (csv, xlsx, html) to ``out``."""
+    data = rendered(report, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        out.write_text(render_csv(report), encoding="utf-8-sig")  # BOM: Excel opens Vietnamese text right
-    elif fmt == "xlsx":
-        out.write_bytes(render_xlsx(report))
-    elif fmt == "html":
-        out.write_text(render_html(report), encoding="utf-8")
-    else:
-        raise ValueError(fmt)
+    out.write_bytes(data)
     return out
 
 
@@ -328,4 +372,56 @@ def write_automatic(
     week = Week.last_complete(now, store.settings.timezone)
     report = build(store, week, now)
     folder = reports_dir(store)
-    return [write(report, fmt, folder / f"bao-cao-tuan-{week.label}.{fmt}") for fmt in formats]
+    return [write(report, fmt, folder / file_name(week, fmt)) for fmt in formats]
+
+
+# -- the engagement log behind the figures --------------------------------------------------------
+@dataclass(frozen=True)
+class Snapshot:
+    """One look at a delivery's figures; ``taken_at`` None: a milestone not taken (yet)."""
+
+    slot: str  # 1h | 24h | 7d | weekly:<ISO week>
+    taken_at: datetime | None
+    figures: tuple[int | None, ...]  # in METRICS order
+
+
+@dataclass
+class LoggedDelivery:
+    id: int
+    account: str  # platform/name
+    published_at: datetime
+    remote_url: str | None
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+
+@dataclass
+class LoggedPost:
+    key: str
+    title: str
+    deliveries: list[LoggedDelivery] = field(default_factory=list)
+
+
+def engagement_log(store: Store, keys: list[str], units: Collection[str] | None = None) -> list[LoggedPost]:
+    """Each published delivery of the posts ``keys`` (of ``units``; ``None``: any) with every
+    snapshot taken so far: the milestones +1 h, +24 h, +7 d first (a placeholder for one not
+    taken), then the weekly sweeps, oldest first. Posts in the order of ``keys``."""
+    posts: dict[str, LoggedPost] = {}
+    deliveries: dict[int, LoggedDelivery] = {}
+    for row in rows_of.post_snapshots(store.db, keys, units):
+        post = posts.setdefault(row.key, LoggedPost(row.key, row.title))
+        logged = deliveries.get(row.delivery_id)
+        if logged is None:
+            logged = LoggedDelivery(
+                row.delivery_id, f"{row.platform}/{row.name}", row.published_at, row.remote_url
+            )
+            deliveries[row.delivery_id] = logged
+            post.deliveries.append(logged)
+        if row.slot is not None:
+            logged.snapshots.append(Snapshot(row.slot, row.taken_at, tuple(getattr(row, m) for m in METRICS)))
+    for logged in deliveries.values():
+        taken = {snap.slot: snap for snap in logged.snapshots}
+        blank = (None,) * len(METRICS)
+        logged.snapshots = [taken.get(m) or Snapshot(m, None, blank) for m in MILESTONES] + [
+            snap for snap in logged.snapshots if snap.slot not in MILESTONES
+        ]
+    return [posts[k] for k in dict.fromkeys(keys) if k in posts]

@@ -151,3 +151,10 @@ class WebSettings(BaseModel):
         description="Address users reach the app by (OAuth redirects), e.g. https://publisher.xa.gov.vn; "
         "empty: http://HOST:PORT.",
     )
+    upload_max_mb: int = Field(
+        300,
+        ge=1,
+        le=100_000,
+        description="Largest photo or clip (MB) the web app accepts in one upload; streamed to disk, "
+        "never held in memory.",
+    )

@@ -226,3 +226,20 @@ counters = Table(
     Column("key", String(200), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+
+# Personal API tokens (``Authorization: Bearer <token>``), made on the user's own page. As with a
+# session, only the SHA-256 of the token is kept; a token acts as its user (role and unit) until it
+# is revoked or the user is disabled.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_api_tokens_user", "user_id"),
+)

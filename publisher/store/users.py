@@ -14,8 +14,9 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from publisher.core.people import Policy, PolicyValue, Role, User, name_key
 from publisher.store import schema as s
+from publisher.store.audit import record, utcnow
 from publisher.store.db import Database
-from publisher.store.repo import POLICY_PREFIX, Store, utcnow
+from publisher.store.office import POLICY_PREFIX
 
 
 def _user(row: Row[Any]) -> User:
@@ -121,7 +122,7 @@ class Users:
                         name=name, name_key=key, role=role.value, unit=unit, created_at=now, created_by=by
                     )
                 )
-                Store.audit(conn, by, "user_added", user=name, role=role.value, unit=unit)
+                record(conn, by, "user_added", user=name, role=role.value, unit=unit)
                 outcome = "created"
             else:
                 values: dict[str, Any] = {}
@@ -135,7 +136,7 @@ class Users:
                     return _user(row), "unchanged"
                 conn.execute(update(s.users).where(s.users.c.id == row.id).values(**values))
                 outcome = "enabled" if row.disabled_at is not None else "updated"
-                Store.audit(
+                record(
                     conn,
                     by,
                     f"user_{outcome}",
@@ -157,7 +158,7 @@ class Users:
                 .values(disabled_at=now)
             )
             if res.rowcount:
-                Store.audit(conn, by, "user_disabled", user=user.name, role=user.role.value)
+                record(conn, by, "user_disabled", user=user.name, role=user.role.value)
             return bool(res.rowcount)
 
     # -- policies ---------------------------------------------------------------------------
@@ -202,14 +203,12 @@ class Users:
             exists = conn.execute(select(s.meta.c.key).where(s.meta.c.key == key)).first() is not None
             if exists and only_if_unset:
                 return old
-            record = {"value": value, "by": by, "at": now.isoformat(), "source": source}
+            stored = {"value": value, "by": by, "at": now.isoformat(), "source": source}
             conn.execute(delete(s.meta).where(s.meta.c.key == key))
-            conn.execute(insert(s.meta).values(key=key, value=record))
+            conn.execute(insert(s.meta).values(key=key, value=stored))
             detail: dict[str, Any] = {"source": source} if source else {}
-            Store.audit(
-                conn, by, "policy_set", policy=policy.name, value=value, old_value=old.value, **detail
-            )
+            record(conn, by, "policy_set", policy=policy.name, value=value, old_value=old.value, **detail)
         return PolicyValue(policy, value, by, now, source)
 
 
-__all__ = ["POLICY_PREFIX", "SignInFacts", "Users"]
+__all__ = ["SignInFacts", "Users"]

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from publisher.store import schema as s
+from publisher.store.audit import record, utcnow
 from publisher.store.db import Database
-from publisher.store.repo import Store, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class WebRepo:
                 .where(s.web_sessions.c.user_id == user_id, s.web_sessions.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-            Store.audit(conn, by, "password_set", user=user_name, one_time=one_time)
+            record(conn, by, "password_set", user=user_name, one_time=one_time)
 
     # -- sessions ---------------------------------------------------------------------------
     def open_session(
@@ -124,7 +124,7 @@ class WebRepo:
     def note(self, actor: str, action: str, **detail: Any) -> None:
         """One line of the audit trail (sign-in, sign-out, lock)."""
         with self.db.write() as conn:
-            Store.audit(conn, actor, action, **detail)
+            record(conn, actor, action, **detail)
 
     # -- sign-in failures -------------------------------------------------------------------
     def locked_until(self, keys: list[str], now: datetime) -> datetime | None:

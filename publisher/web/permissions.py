@@ -39,11 +39,32 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "pause_submit": APPROVERS,
     "users": ADMINS,
     "users_submit": ADMINS,
+    # part 2 (issue 14)
+    "compose": EVERYONE,
+    "compose_submit": EVERYONE,
+    "compose_check": EVERYONE,
+    "post_edit": EVERYONE,
+    "post_edit_submit": EVERYONE,
+    "upload": EVERYONE,
+    "preview": EVERYONE,
+    "import": EVERYONE,
+    "import_submit": EVERYONE,
+    "import_template": EVERYONE,
+    "weekly": EVERYONE,
+    "weekly_download": EVERYONE,
+    "tokens": EVERYONE,
+    "tokens_submit": EVERYONE,
 }
 
 
 def allowed(route: str, role: Role) -> bool:
-    """Whether ``role`` may use ``route`` (an unknown route is allowed to nobody)."""
+    """Whether ``role`` may use ``route`` (an unknown route is allowed to nobody).
+
+    An API route ``api_<name>`` has the permission of the page route ``<name>`` it mirrors,
+    unless the table names it itself.
+    """
+    if route not in PERMISSIONS and route.startswith("api_"):
+        route = route[4:]
     return role in PERMISSIONS.get(route, frozenset())
 
 

@@ -125,7 +125,8 @@ class FakeGraph:
                     return 400, {}, json.dumps(graph_error(100, msg))
         out: dict[str, Any] = {}
         for i in ids:
-            node, item = self.nodes[i], {"id": i}
+            node = self.nodes[i]
+            item: dict[str, Any] = {"id": i}
             if "shares" in wanted and node.shares:  # left out at 0 (facebook.md §6a)
                 item["shares"] = {"count": node.shares}
             if "comments" in wanted:

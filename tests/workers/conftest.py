@@ -157,7 +157,14 @@ class Cluster:
         return self.store.deliveries()
 
     # -- processes --------------------------------------------------------------------------
-    def start_worker(self, name: str, concurrency: int = 2, **extra_env: str) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self,
+        name: str,
+        concurrency: int = 2,
+        queues: str = "publish,media",
+        pool: str = "prefork",
+        **extra_env: str,
+    ) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(
             [
@@ -165,11 +172,11 @@ class Cluster:
                 str(ENTRY),
                 "worker",
                 "-Q",
-                "publish,media",
+                queues,
                 "-c",
                 str(concurrency),
                 "-P",
-                "prefork",
+                pool,
                 "-n",
                 f"{name}@test",
                 "--without-mingle",

@@ -97,6 +97,25 @@ def test_worker_killed_mid_upload(cluster: Cluster, tmp_path: Path) -> None:
     assert kinds[-1] == ("publish", "published")
 
 
+def test_media_prepared_by_a_threads_worker_as_publisher_run_starts_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """``publisher run`` renders media in a ``threads`` worker of one thread (no forked child)."""
+    image = tmp_path / "anh.jpg"
+    Image.new("RGB", (640, 480), (30, 120, 200)).save(image, quality=90)
+    page = cluster.add_page("xa-m")
+    messages = cluster.queue([page], 1, due_in=1.0, images=(image,))
+    cluster.start_worker("media", concurrency=1, queues="media", pool="threads")
+    cluster.start_worker("w1", queues="publish")
+    cluster.start_dispatcher()
+    assert cluster.wait_settled(60) == {"published": 1}
+    assert_exactly_once(cluster, messages)
+    [row] = cluster.rows()
+    # only the threads worker consumes the media queue: it made the prepared photo that was sent
+    assert row.media_state == "ready" and row.media and row.media["images"]
+    assert all(Path(p).is_file() and Path(p) != image for p in row.media["images"])
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -169,3 +169,4 @@ def test_media_renders_run_in_their_own_process(tmp_path: Path) -> None:
     assert main[main.index("-Q") + 1] == "publish,collect" and "--beat" in main
     assert main[main.index("-c") + 1] == "3"
     assert media[media.index("-Q") + 1] == "media" and "--beat" not in media
+    assert media[media.index("-P") + 1] == "threads"  # no forked child for one render at a time

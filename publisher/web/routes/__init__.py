@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from publisher.web.routes import accounts, approvals, calendar, dashboard, login, outbox, pause, posts, users
+from publisher.web import api
+from publisher.web.routes import (
+    accounts,
+    approvals,
+    calendar,
+    compose,
+    dashboard,
+    imports,
+    login,
+    outbox,
+    pause,
+    posts,
+    preview,
+    uploads,
+    users,
+    weekly,
+)
 
 ROUTERS: list[APIRouter] = [
     login.router,
@@ -16,6 +32,12 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     users.router,
     outbox.router,
+    compose.router,
+    uploads.router,
+    preview.router,
+    imports.router,
+    weekly.router,
+    api.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -25,7 +25,7 @@ from publisher.core.models import POST_ID_RE
 from publisher.core.states import State, label
 from publisher.errors import ApprovalRefused, UserError
 from publisher.i18n import register, t
-from publisher.store.repo import RETRYABLE
+from publisher.store.deliveries import RETRYABLE
 from publisher.store.webposts import PostView, WebPosts
 from publisher.web.deps import Viewer, page, web
 from publisher.web.render import render
@@ -77,6 +77,7 @@ register(
             "Bài bị trả lại ngày {at} bởi {by}: “{comment}”. Sửa bài để gửi duyệt lại.",
             "Sent back on {at} by {by}: “{comment}”. Edit the post to send it for approval again.",
         ),
+        "web.post.preview": ("Xem trước trên từng nền tảng", "Preview on each platform"),
         "web.post.bad_target": ("Nơi đăng này không thuộc bài.", "This target is not one of the post's."),
         "web.post.kind.publish": ("Lần gửi", "Send"),
         "web.post.kind.poll": ("Theo dõi", "Follow-up"),
