@@ -44,7 +44,7 @@ from publisher.core.states import State
 from publisher.errors import NotFound, UserError, ValidationFailed
 from publisher.i18n import msg, register
 from publisher.settings import Settings
-from publisher.store.repo import spec_hash
+from publisher.store.digest import spec_hash
 
 register(
     {

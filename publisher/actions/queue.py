@@ -31,7 +31,8 @@ from publisher.errors import NotFound, UserError, ValidationFailed
 from publisher.i18n import Msg, msg, register
 from publisher.platforms.registry import ADAPTERS
 from publisher.settings import Settings
-from publisher.store.repo import QueueReport, spec_hash
+from publisher.store.digest import spec_hash
+from publisher.store.posts import QueueReport
 
 register(
     {

@@ -2,30 +2,22 @@
 
 Each aggregate has its module (``accounts``, ``posts``, ``approval``, ``deliveries``, ``office``,
 ``read``, ``audit``); :class:`Store` joins them so that ``store.queue(...)``, ``store.approve(...)``,
-``store.account(...)`` work as one object. The names below are re-exported for existing imports.
+``store.account(...)`` work as one object.
 """
 
 from __future__ import annotations
 
 from publisher.i18n import Msg, msg
 from publisher.settings import Settings
-from publisher.store.accounts import AccountsRepo, ReconnectReport
-from publisher.store.approval import APPROVAL_KEY, ApprovalFacts, ApprovalGrant, ApprovalRepo, grant_for
-from publisher.store.audit import utcnow
-from publisher.store.credentials import REFRESH_LEASE_SECONDS, AccountBusy, AccountTx
+from publisher.store.accounts import AccountsRepo
+from publisher.store.approval import ApprovalRepo
 from publisher.store.crypto import KeyMismatch, Vault, load_key, recorded_fingerprint, settle_key
 from publisher.store.db import Database, secure_data_dir, secure_files, sqlite_files
 from publisher.store.deliveries import (
-    MAX_ID,
-    RETRYABLE,
-    ActionReport,
     DeliveriesRepo,
-    RetryHold,
-    RetryReport,
 )
-from publisher.store.digest import media_digest, media_digests, spec_hash
-from publisher.store.office import PAUSE_KEY, POLICY_PREFIX, OfficeRepo, ResumeReport
-from publisher.store.posts import WAITING, PostsRepo, QueueReport
+from publisher.store.office import OfficeRepo
+from publisher.store.posts import PostsRepo
 from publisher.store.read import ReadRepo
 
 
@@ -56,28 +48,4 @@ class Store(AccountsRepo, PostsRepo, ApprovalRepo, DeliveriesRepo, OfficeRepo, R
         return notes
 
 
-__all__ = [
-    "APPROVAL_KEY",
-    "MAX_ID",
-    "PAUSE_KEY",
-    "POLICY_PREFIX",
-    "REFRESH_LEASE_SECONDS",
-    "RETRYABLE",
-    "WAITING",
-    "AccountBusy",
-    "AccountTx",
-    "ActionReport",
-    "ApprovalFacts",
-    "ApprovalGrant",
-    "QueueReport",
-    "ReconnectReport",
-    "ResumeReport",
-    "RetryHold",
-    "RetryReport",
-    "Store",
-    "grant_for",
-    "media_digest",
-    "media_digests",
-    "spec_hash",
-    "utcnow",
-]
+__all__ = ["Store"]
