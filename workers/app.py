@@ -29,41 +29,48 @@ from publisher.settings import Settings, get_settings
 
 QUEUES = ("publish", "media", "collect")
 
+
 #: the ``collect`` queue's schedule (engagement snapshots, followers, alerts, the Monday report);
-#: times are UTC, the app's timezone: 00:00 UTC is 07:00 in Vietnam
-COLLECT_BEAT: dict[str, dict[str, Any]] = {
-    "collect-engagement": {
-        "task": "workers.collect.collect_engagement",
-        "schedule": 600.0,  # every 10 minutes: +1 h snapshots within 10 minutes of their time
-        "options": {"queue": "collect", "expires": 540},
-    },
-    "collect-weekly-sweep": {
-        "task": "workers.collect.collect_engagement",
-        "schedule": crontab(minute=30, hour=16, day_of_week="sun"),  # Sunday 23:30 in Vietnam
-        "kwargs": {"weekly_sweep": True},
-        "options": {"queue": "collect", "expires": 3000},
-    },
-    "collect-followers": {
-        "task": "workers.collect.collect_followers",
-        "schedule": crontab(minute=0, hour=16),  # 23:00 in Vietnam, every day
-        "options": {"queue": "collect", "expires": 3000},
-    },
-    "refresh-tokens": {
-        "task": "workers.collect.refresh_tokens",
-        "schedule": 3600.0,  # ahead of expiry, and at least daily so Zalo's refresh window keeps rolling
-        "options": {"queue": "collect", "expires": 3000},
-    },
-    "send-alerts": {
-        "task": "workers.collect.send_alerts",
-        "schedule": 120.0,
-        "options": {"queue": "collect", "expires": 110},
-    },
-    "weekly-report": {
-        "task": "workers.collect.weekly_report",
-        "schedule": crontab(minute=0, hour=0, day_of_week="mon"),  # Monday 07:00 in Vietnam
-        "options": {"queue": "collect", "expires": 6 * 3600},
-    },
-}
+#: crontab hours are the office's local time: the app's ``timezone`` is ``PUBLISHER_TIMEZONE``
+#: (messages stay in UTC, ``enable_utc``), so the report comes Monday 07:00 wherever the office is.
+#: Made anew for each app: a crontab caches the time zone of the first app it is bound to.
+def collect_beat() -> dict[str, dict[str, Any]]:
+    return {
+        "collect-engagement": {
+            "task": "workers.collect.collect_engagement",
+            "schedule": 600.0,  # every 10 minutes: +1 h snapshots within 10 minutes of their time
+            "options": {"queue": "collect", "expires": 540},
+        },
+        "collect-weekly-sweep": {
+            "task": "workers.collect.collect_engagement",
+            "schedule": crontab(minute=30, hour=23, day_of_week="sun"),  # Sunday 23:30 local
+            "kwargs": {"weekly_sweep": True},
+            "options": {"queue": "collect", "expires": 3000},
+        },
+        "collect-followers": {
+            "task": "workers.collect.collect_followers",
+            "schedule": crontab(minute=0, hour=23),  # 23:00 local, every day
+            "options": {"queue": "collect", "expires": 3000},
+        },
+        "refresh-tokens": {
+            "task": "workers.collect.refresh_tokens",
+            "schedule": 3600.0,  # ahead of expiry, and at least daily so Zalo's refresh window keeps rolling
+            "options": {"queue": "collect", "expires": 3000},
+        },
+        "send-alerts": {
+            "task": "workers.collect.send_alerts",
+            "schedule": 120.0,
+            "options": {"queue": "collect", "expires": 110},
+        },
+        "weekly-report": {
+            "task": "workers.collect.weekly_report",
+            "schedule": crontab(minute=0, hour=7, day_of_week="mon"),  # Monday 07:00 local
+            "options": {"queue": "collect", "expires": 6 * 3600},
+        },
+    }
+
+
+COLLECT_BEAT = collect_beat()  # the entries' tasks and queues, for readers; make_app uses fresh ones
 
 
 def broker(settings: Settings) -> tuple[str, dict[str, Any]]:
@@ -126,8 +133,8 @@ def make_app(settings: Settings | None = None) -> Celery:
         result_backend=None,
         task_serializer="json",
         accept_content=["json"],
-        timezone="UTC",
-        enable_utc=True,
+        timezone=settings.timezone,  # crontab entries (COLLECT_BEAT) are in the office's time
+        enable_utc=True,  # messages, ETAs and expiry times stay in UTC
         task_default_queue="publish",
         task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
         task_default_exchange="publish",
@@ -152,7 +159,7 @@ def make_app(settings: Settings | None = None) -> Celery:
                 # a tick nobody ran in time is worthless: the next one does the same work
                 "options": {"queue": "publish", "expires": max(settings.tick_seconds * 2, 2.0)},
             },
-            **COLLECT_BEAT,
+            **collect_beat(),
         },
         beat_max_loop_interval=max(1.0, settings.tick_seconds),
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "beat-schedule"),

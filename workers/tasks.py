@@ -6,12 +6,27 @@ does the same jobs in-process); here each kind only has its own task, to route i
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
+import threading
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
 
 from publisher.actions import dispatch
+from publisher.actions.clock import dispatcher_alive
 from publisher.actions.drain import handle
+from publisher.settings import get_settings
+from publisher.store.db import Database
+from publisher.store.heartbeats import EVERY, WORKER, Heartbeats, Pulse
 from workers.app import app, prune_processed
 from workers.runtime import runtime
+
+_pulses: dict[int, Pulse] = {}
+_stop = threading.Event()
+_alive: dict[str, Any] = {}
+log = logging.getLogger(__name__)
 
 
 @app.task(name="workers.tasks.publish_delivery")
@@ -48,4 +63,44 @@ def dispatch_tick() -> dict[str, int]:
     rt = runtime()
     report = dispatch.tick(rt.store.db, rt.settings, enqueue, name=socket.gethostname())
     prune_processed(rt.settings)
+    dispatcher_alive(_pulse(), rt.settings)
     return {"publish": len(report.publish), "reconcile": len(report.reconcile), "missed": len(report.missed)}
+
+
+def _pulse() -> Pulse:
+    """This process's heartbeat writer (one per process: never shared across a fork)."""
+    pid = os.getpid()
+    if pid not in _pulses:
+        _pulses[pid] = Pulse(Heartbeats(runtime().store.db))
+    return _pulses[pid]
+
+
+@worker_ready.connect
+def _worker_alive(sender: Any = None, **_kwargs: Any) -> None:
+    """The worker's main process writes ``worker:<node>:<pid>`` now and every 30 s, from a thread."""
+    node = getattr(sender, "hostname", None) or socket.gethostname()
+    _alive.update(
+        repo=Heartbeats(Database(get_settings().db_url)),
+        name=f"{WORKER}:{node}:{os.getpid()}",
+        detail={"pid": os.getpid(), "node": node},
+    )
+    _stop.clear()
+    threading.Thread(target=_beat, name="heartbeat", daemon=True).start()
+
+
+def _beat(stopped: bool = False) -> None:
+    while True:
+        try:
+            _alive["repo"].record(_alive["name"], WORKER, {**_alive["detail"], "stopped": stopped})
+        except Exception:  # a locked or unreachable database: try again next time
+            log.warning("could not write the worker's heartbeat", exc_info=True)
+        if stopped or _stop.wait(EVERY.total_seconds()):
+            return
+
+
+@worker_shutdown.connect
+def _worker_stopping(**_kwargs: Any) -> None:
+    """A clean stop says so (status shows "stopped", not "not seen")."""
+    _stop.set()
+    if _alive:
+        _beat(stopped=True)

@@ -209,6 +209,7 @@ class Sender:
                 "kind": kind,
                 "delivery": delivery.id,
                 "post": delivery.post_key,
+                "title": delivery.title,
                 "target": str(delivery.target),
                 "attempt": attempt,
                 "outcome": result.outcome.value,

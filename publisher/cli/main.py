@@ -25,6 +25,7 @@ from publisher.cli import (
     queue,
     report,
     run,
+    service,
     users,
     web,
 )
@@ -112,6 +113,7 @@ COMMANDS: list[click.Command] = [
     *report.COMMANDS,
     *backup.COMMANDS,
     *web.COMMANDS,
+    *service.COMMANDS,
 ]
 for _command in COMMANDS:
     cli.add_command(_command)

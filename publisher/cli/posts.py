@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
+from publisher.actions.alive import liveness
 from publisher.actions.status import overview
 from publisher.cli.common import bi, handle_errors, open_store, parse_target, parse_time
 from publisher.cli.output import console, emit_json, local_time, print_rows
 from publisher.core.schedule import format_hours
 from publisher.core.states import State, label
 from publisher.i18n import register, t
+from publisher.store.heartbeats import Heartbeats
 
 register(
     {
@@ -250,10 +252,13 @@ class _with:
 @click.option("--json", "as_json", is_flag=True, help=_JSON)
 @handle_errors
 def status(as_json: bool) -> None:
-    o = overview(open_store())
+    store = open_store()
+    o = overview(store)
+    alive = liveness(Heartbeats(store.db))
     if as_json:
         emit_json(
             {
+                "alive": [{"text": x.text, "ok": x.ok} for x in alive.lines],
                 "paused": o.pause,
                 "upcoming": [_delivery_json(r) for r in o.upcoming],
                 "recent": [_delivery_json(r) for r in o.recent],
@@ -282,6 +287,8 @@ def status(as_json: bool) -> None:
         console.print(t("cli.status_accounts", items=items), style="bold yellow", markup=False)
     counts = ", ".join(f"{label(k)}: {v}" for k, v in sorted(o.counts.items()))
     console.print(t("cli.status_counts", items=counts), markup=False)
+    for line in alive.lines:
+        console.print(line.text, style=None if line.ok else "bold yellow", markup=False)
 
 
 def _progress(r: Any) -> str:

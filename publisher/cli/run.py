@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+from typing import Any
 
 import click
 
@@ -72,7 +73,20 @@ def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
     return [main, media, [sys.executable, "-m", "publisher.web.server"]]
 
 
-def serve(st: Settings, concurrency: int | None) -> int:
+def supervisor_options(st: Settings, verbose: bool = False, json_logs: bool = False) -> dict[str, Any]:
+    """What the supervisor needs of the settings, passed in its arguments (it imports none of them)."""
+    return {
+        "log_dir": str((st.data_dir / "logs").resolve()),
+        "max_bytes": int(st.log.max_mb * 1024 * 1024),
+        "files": st.log.files,
+        "timezone": st.timezone,
+        "language": st.language,
+        "verbose": verbose,
+        "json_logs": json_logs,
+    }
+
+
+def serve(st: Settings, concurrency: int | None, verbose: bool = False, json_logs: bool = False) -> int:
     """Say what starts, then become the supervisor (:mod:`publisher.cli.supervise`): the same
     process (same pid, so a service manager or a test still sees it), exec'd into a small program
     that holds none of the command line's imports while it watches the workers for days."""
@@ -90,7 +104,8 @@ def serve(st: Settings, concurrency: int | None) -> int:
     commands = worker_commands(st, workers)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "publisher.cli.supervise", json.dumps(commands)])
+    options = json.dumps(supervisor_options(st, verbose, json_logs))
+    os.execv(sys.executable, [sys.executable, "-m", "publisher.cli.supervise", json.dumps(commands), options])
     return 0  # pragma: no cover - execv does not return
 
 
@@ -133,8 +148,33 @@ def serve(st: Settings, concurrency: int | None) -> int:
 @click.option(
     "--json", "as_json", is_flag=True, help=bi("In kết quả dạng JSON (--once).", "JSON output (--once).")
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help=bi(
+        "Hiện mọi dòng của các tiến trình (Celery, máy chủ web) trên màn hình, như trong tệp nhật ký.",
+        "Show every line of the processes (Celery, web server) on the console, as in the log file.",
+    ),
+)
+@click.option(
+    "--json-logs",
+    is_flag=True,
+    help=bi(
+        "In các dòng JSON của mỗi lần đăng ra màn hình (cho container), thay cho các dòng tóm tắt.",
+        "Print each attempt's JSON line on the console (for containers), instead of the short lines.",
+    ),
+)
 @handle_errors
-def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json: bool) -> None:
+def run(
+    demo: bool,
+    demo_in: float,
+    once: bool,
+    concurrency: int | None,
+    as_json: bool,
+    verbose: bool,
+    json_logs: bool,
+) -> None:
     st = settings()
     # --demo is the README's first command on a fresh machine: it initialises like ``publisher init``
     store = open_store(create=demo)
@@ -165,7 +205,7 @@ def run(demo: bool, demo_in: float, once: bool, concurrency: int | None, as_json
             )
         return
     store.db.dispose()
-    raise SystemExit(serve(st, concurrency))
+    raise SystemExit(serve(st, concurrency, verbose, json_logs))
 
 
 COMMANDS: list[click.Command] = [run]

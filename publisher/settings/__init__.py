@@ -20,9 +20,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 
 from publisher.errors import UserError
 from publisher.i18n import msg, register
+from publisher.settings.files import SecretFilesSource
 from publisher.settings.sections import (
     AlertSettings,
+    ClockSettings,
     FacebookSettings,
+    LogSettings,
     MediaSettings,
     WebSettings,
     YouTubeSettings,
@@ -133,6 +136,8 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -174,6 +179,19 @@ class Settings(BaseSettings):
         if isinstance(text, str) and not text.strip():
             return None
         return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: Any,
+        env_settings: Any,
+        dotenv_settings: Any,
+        file_secret_settings: Any,
+    ) -> tuple[Any, ...]:
+        """``PUBLISHER_<SECRET>_FILE`` variables (Docker secrets): see :mod:`publisher.settings.files`."""
+        files = SecretFilesSource(settings_cls, env_settings, dotenv_settings)
+        return init_settings, files, env_settings, dotenv_settings, file_secret_settings
 
     @classmethod
     def env_example(cls) -> str:

@@ -158,3 +158,29 @@ class WebSettings(BaseModel):
         description="Largest photo or clip (MB) the web app accepts in one upload; streamed to disk, "
         "never held in memory.",
     )
+
+
+class LogSettings(BaseModel):
+    max_mb: float = Field(
+        10.0,
+        ge=0.01,
+        le=10_000,
+        description="Size (MB) of `<data dir>/logs/publisher.log` before `publisher run` rotates it.",
+    )
+    files: int = Field(
+        5, ge=1, le=1000, description="How many log files `publisher run` keeps (the current one included)."
+    )
+
+
+class ClockSettings(BaseModel):
+    ntp_server: str = Field(
+        "",
+        description="NTP server (host or host:port) the dispatcher asks hourly how far off this machine's "
+        "clock is, e.g. pool.ntp.org or the office router; empty: no check (an offline office).",
+    )
+    max_offset_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Warn (status, dashboard, log) when the clock is off by more than this many seconds.",
+    )

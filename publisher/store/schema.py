@@ -243,3 +243,15 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Index("ix_api_tokens_user", "user_id"),
 )
+
+# "Alive" marks of the long-running processes: one row per worker process ("worker:<node>:<pid>")
+# and one for the dispatcher, written at most every ~30 s; ``publisher status``, the dashboard and
+# ``/metrics`` read them. ``detail`` holds e.g. the worker's queues or the last clock check.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("kind", String(16), nullable=False),  # worker | dispatcher
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("detail", JSONText, nullable=True),
+)

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "pause_submit": APPROVERS,
     "users": ADMINS,
     "users_submit": ADMINS,
+    "metrics": ADMINS,  # or a local scrape without session: see routes/metrics.py
     # part 2 (issue 14)
     "compose": EVERYONE,
     "compose_submit": EVERYONE,

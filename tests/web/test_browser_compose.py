@@ -11,6 +11,7 @@ run to ``build/screenshots/``; ``docs/screenshots/`` holds the copies the README
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -83,6 +84,13 @@ def _uploaded(page: Any, field: str, n: int) -> None:
     )
 
 
+def preview(page: Any) -> None:
+    """Ask for the previews and wait for the new cards (htmx swaps them in)."""
+    page.evaluate("document.querySelector('#compose-previews').replaceChildren()")
+    page.click("button[hx-post='/compose/preview']")
+    page.locator("#compose-previews article, #compose-previews .error").first.wait_for(timeout=30_000)
+
+
 def _bad_plan(root: Path) -> Path:
     path = root / "ke-hoach-loi.csv"
     when = (datetime.now(VN) + timedelta(days=3)).strftime("%Y-%m-%d 07:00")
@@ -148,18 +156,34 @@ def test_compose_upload_preview_approve_publish_weekly_and_import(
             officer.fill("#f-time", when.strftime("%H:%M"))
             officer.fill("#f-grace", "6")
 
-            # the previews: Facebook gets a Reel, its frame 9:16
-            officer.click("button[hx-post='/compose/preview']")
+            # the previews: Facebook takes no photos and a clip in one post (it says so on its card)
+            preview(officer)
+            facebook = officer.locator("#compose-previews article.preview-facebook")
+            assert (
+                "Facebook không cho trộn ảnh và video" in facebook.locator(".preview-problems").inner_text()
+            )
+            assert officer.locator("#compose-previews article.preview-sandbox").count() == 1
+
+            # without the photos the clip is a Reel: its frame 9:16
+            for _ in range(2):
+                officer.click(".upload[data-field='photos'] .upload-remove >> nth=0")
+            preview(officer)
             reel = officer.locator("#compose-previews article.preview-facebook[data-kind='facebook-reel']")
-            reel.wait_for(timeout=60_000)
+            assert reel.count() == 1, officer.inner_text("#compose-previews")
             frame = reel.locator(".frame-9x16").bounding_box()
             assert frame is not None and abs(frame["width"] / frame["height"] - 9 / 16) < 0.02, frame
-            assert officer.locator("#compose-previews article.preview-sandbox").count() == 1
+            assert reel.locator(".preview-problems").count() == 0
             _shot(officer, "compose")
 
+            # the Page gets the photos post (the fake Graph has no Reels): the clip out, the photos in
+            officer.click(".upload[data-field='video'] .upload-remove")
+            officer.set_input_files("#upload-photos", [str(first), str(second)])
+            _uploaded(officer, "photos", 2)
+            preview(officer)
+            assert officer.locator("#compose-previews .preview-problems").count() == 0
             officer.click("form.compose button[type=submit]")
-            officer.wait_for_url(re.compile(r".*/posts/[^/]+$"), timeout=30_000)
-            key = officer.url.rsplit("/", 1)[1]
+            officer.wait_for_url(re.compile(r".*/posts/[^/]+/edit\?saved=created"), timeout=30_000)
+            key = officer.url.split("/posts/", 1)[1].split("/", 1)[0]
 
             # the approver approves it
             approver = browser.new_context().new_page()
@@ -170,18 +194,22 @@ def test_compose_upload_preview_approve_publish_weekly_and_import(
 
             # the workers publish it to the sandbox and to the fake Page
             def chip(target: str) -> str:
-                cls = officer.locator("main tr", has_text=target).locator(".chip").first.get_attribute("class")
+                cls = (
+                    officer.locator("main tr", has_text=target).locator(".chip").first.get_attribute("class")
+                )
                 return str(cls)
 
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 officer.goto(f"{url}/posts/{key}")
-                if "state-published" in chip("sandbox/demo") and graph.state.posts:
+                if all("state-published" in chip(t) for t in ("sandbox/demo", f"facebook/{PAGE}")):
                     break
                 time.sleep(1.0)
             assert "state-published" in chip("sandbox/demo"), office.log()[-3000:]
-            assert [p.page for p in graph.state.posts] == ["page-ubnd"], office.log()[-3000:]
-            assert TITLE in graph.state.posts[0].message
+            assert "state-published" in chip(f"facebook/{PAGE}"), office.log()[-3000:]
+            sent = [p for p in graph.state.posts if TITLE in p.message]
+            assert [(p.page, p.published) for p in sent] == [("page-ubnd", True)], graph.state.posts
+            assert TEXT in sent[0].message
 
             # the weekly review of this week lists it, and its XLSX opens with openpyxl
             year, week, _ = datetime.now(VN).isocalendar()
@@ -191,7 +219,8 @@ def test_compose_upload_preview_approve_publish_weekly_and_import(
             _shot(officer, "weekly")
             with officer.expect_download() as info:
                 officer.click("a[data-format='xlsx']")
-            book = load_workbook(info.value.path(), read_only=True)
+            assert info.value.suggested_filename.endswith(".xlsx"), info.value.suggested_filename
+            book = load_workbook(io.BytesIO(info.value.path().read_bytes()), read_only=True)
             cells = {str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row}
             assert TITLE in cells or key in cells, sorted(cells)[:50]
 

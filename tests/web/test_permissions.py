@@ -87,8 +87,9 @@ DENIED: dict[Role, set[str]] = {
         "post_reject",
         "pause_submit",
         "account_connect",
+        "metrics",
     },
-    Role.APPROVER: {"users", "users_submit"},
+    Role.APPROVER: {"users", "users_submit", "metrics"},
     Role.ADMIN: set(),
 }
 

@@ -13,6 +13,7 @@ from publisher.web.routes import (
     dashboard,
     imports,
     login,
+    metrics,
     outbox,
     pause,
     posts,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     preview.router,
     imports.router,
     weekly.router,
+    metrics.router,
     api.router,
 ]
 

@@ -13,11 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from publisher.actions.alive import liveness
 from publisher.actions.status import RECENT, UPCOMING
 from publisher.core.models import Platform
 from publisher.core.states import State, label
 from publisher.i18n import display_zone, register, t
 from publisher.store import Store
+from publisher.store.heartbeats import Heartbeats
 from publisher.store.webviews import DeliveryLine, WebViews
 from publisher.web.deps import Viewer, page, web
 from publisher.web.render import render
@@ -44,6 +46,7 @@ register(
             "Showing {shown} of {total} deliveries; see them all in the week calendar.",
         ),
         "web.dashboard.recent": ("Kết quả gần đây", "Recent results"),
+        "web.dashboard.alive": ("Hệ thống", "System"),
         "web.dashboard.recent_none": (
             "Chưa có kết quả nào trong {days} ngày qua.",
             "No results in the last {days} days.",
@@ -137,6 +140,7 @@ def dashboard(request: Request, viewer: Annotated[Viewer, Depends(page("dashboar
         show_unit=show_unit,
         platforms=platform_names(),
         states=state_labels(),
+        alive=liveness(Heartbeats(store.db), now),
     )
 
 

@@ -204,8 +204,11 @@
   function remove(item) {
     item.removed = true;
     if (item.busy && item.xhr) { item.xhr.abort(); }
+    var host = item.li.parentNode;
     item.li.remove();
     items = items.filter(function (other) { return other !== item; });
+    // the form's live check and counters listen for "change": a removed file changes the post
+    if (host) { host.dispatchEvent(new Event("change", { bubbles: true })); }
   }
 
   function add(widget, file) {
