@@ -75,16 +75,34 @@ class InspectableBuckets(Buckets, Protocol):
         ...
 
 
+#: a worker thread waits for a token itself when it comes within this many seconds; a longer wait
+#: gives the claim back (``retry_wait``) for the dispatcher to hand out again at its time
+SHORT_WAIT = 3.0
+
+
 class Limiter:
+    """The buckets of one platform's app and of each account.
+
+    ``patience``: how long :meth:`acquire` may sleep for a token before answering a wait (0: never
+    sleeps; the workers use :data:`SHORT_WAIT`). A thread of a threads pool sleeping a second for
+    its turn costs nothing; giving the claim back and claiming it again costs a dispatcher tick,
+    four transactions and, with many sends behind one bucket, dozens of rounds per post.
+    """
+
     def __init__(
         self,
         buckets: Buckets,
         account_rates: Mapping[Platform, Rate | None] | None = None,
         app_rates: Mapping[Platform, Rate | None] | None = None,
+        *,
+        patience: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.buckets = buckets
         self.account_rates = ACCOUNT_RATES if account_rates is None else account_rates
         self.app_rates = APP_RATES if app_rates is None else app_rates
+        self.patience = patience
+        self.sleep = sleep
 
     def _keys(self, target: Target) -> list[tuple[str, Rate]]:
         out: list[tuple[str, Rate]] = []
@@ -97,9 +115,18 @@ class Limiter:
         return out
 
     def acquire(self, target: Target) -> float:
-        """0 when a send may go now; otherwise the seconds to wait (no token was kept)."""
+        """0 when a send may go now (its tokens taken); otherwise the seconds to wait.
+
+        A wait within what is left of :attr:`patience` is slept here and the token taken after it
+        (other threads and machines may take it first: then the next wait, while patience lasts).
+        """
+        left = self.patience
         for key, rate in self._keys(target):
             wait = self.buckets.take(key, rate)
+            while 0 < wait <= left:
+                self.sleep(wait)
+                left -= wait
+                wait = self.buckets.take(key, rate)
             if wait > 0:
                 return wait
         return 0.0

@@ -5,8 +5,10 @@
 - Reliability: ``acks_late`` + ``reject_on_worker_lost`` + prefetch 1, so a killed worker's
   message is handed out again. The database lease and reconcile step are what guarantee delivery;
   the broker only rings the doorbell (publisher/actions/dispatch.py).
-- Queues: ``publish`` (sending and the dispatcher tick), ``media`` (CPU-heavy preparation),
-  ``collect`` (engagement). A long video render never delays a text post due now.
+- Queues: ``publish`` (sending), ``dispatch`` (the dispatcher tick, consumed by every worker of
+  ``publish``: :func:`consume_dispatch`), ``media`` (CPU-heavy preparation), ``collect``
+  (engagement). A long video render never delays a text post due now, and a burst of posts never
+  delays the tick (its messages used to wait behind the posts and expire).
 - Visibility timeout (Redis): ``PUBLISHER_VISIBILITY_TIMEOUT`` (default 2 h), above the longest
   media task, set in the three places Celery reads it. No task is ever sent with a far ETA.
 - Beat: ``workers.tasks.dispatch_tick`` every ``PUBLISHER_TICK_SECONDS``.
@@ -22,12 +24,12 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import after_setup_logger
+from celery.signals import after_setup_logger, celeryd_after_setup
 from kombu import Exchange, Queue
 
 from publisher.settings import Settings, get_settings
 
-QUEUES = ("publish", "media", "collect")
+QUEUES = ("publish", "dispatch", "media", "collect")
 
 
 #: the ``collect`` queue's schedule (engagement snapshots, followers, alerts, the Monday report);
@@ -142,7 +144,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_routes={
             "workers.tasks.publish_delivery": {"queue": "publish"},
             "workers.tasks.reconcile_delivery": {"queue": "publish"},
-            "workers.tasks.dispatch_tick": {"queue": "publish"},
+            "workers.tasks.dispatch_tick": {"queue": "dispatch"},
             "workers.tasks.prepare_media": {"queue": "media"},
             "workers.collect.*": {"queue": "collect"},
         },
@@ -157,7 +159,7 @@ def make_app(settings: Settings | None = None) -> Celery:
                 "task": "workers.tasks.dispatch_tick",
                 "schedule": settings.tick_seconds,
                 # a tick nobody ran in time is worthless: the next one does the same work
-                "options": {"queue": "publish", "expires": max(settings.tick_seconds * 2, 2.0)},
+                "options": {"queue": "dispatch", "expires": max(settings.tick_seconds * 2, 2.0)},
             },
             **collect_beat(),
         },
@@ -165,6 +167,16 @@ def make_app(settings: Settings | None = None) -> Celery:
         beat_schedule_filename=str(Path(settings.data_dir).resolve() / "beat-schedule"),
     )
     return app
+
+
+@celeryd_after_setup.connect
+def consume_dispatch(sender: Any = None, instance: Any = None, **_kwargs: Any) -> None:
+    """A worker of ``publish`` also consumes ``dispatch`` (the tick), whatever its ``-Q`` says: the
+    tick then never waits behind a burst of posts, and a machine started before the queue existed
+    (``celery -A workers worker -Q publish``) still runs it."""
+    queues = instance.app.amqp.queues
+    if "publish" in queues.consume_from and "dispatch" not in queues.consume_from:
+        queues.select_add(queues["dispatch"])
 
 
 @after_setup_logger.connect

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+from datetime import datetime
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
@@ -30,9 +31,11 @@ log = logging.getLogger(__name__)
 
 
 @app.task(name="workers.tasks.publish_delivery")
-def publish_delivery(delivery_id: int) -> str:
-    """Send a claimed delivery (or continue a slow one) exactly once."""
-    return handle(runtime().publisher, dispatch.PUBLISH, int(delivery_id))
+def publish_delivery(delivery_id: int, not_before: str | None = None) -> str:
+    """Send a claimed delivery (or continue a slow one) exactly once; a delivery claimed ahead
+    (``not_before``, its time) is not sent before then (the message's ETA, then the worker waits)."""
+    when = datetime.fromisoformat(not_before) if not_before else None
+    return handle(runtime().publisher, dispatch.PUBLISH, int(delivery_id), when)
 
 
 @app.task(name="workers.tasks.reconcile_delivery")
@@ -47,13 +50,26 @@ def prepare_media(delivery_id: int) -> bool:
     return handle(runtime().publisher, dispatch.MEDIA, int(delivery_id)) == "media_ready"
 
 
-def enqueue(kind: str, delivery_id: int) -> None:
-    """How the dispatcher rings the doorbell: one short-lived message per claim, no ETA."""
+def enqueue(kind: str, delivery_id: int, eta: datetime | None = None) -> None:
+    """How the dispatcher rings the doorbell: one short-lived message per claim. A publish claimed
+    ahead of its time (at most a tick and a second) carries ``eta`` = its due time, and the same time as
+    ``not_before`` for the worker's own check; never a far-future ETA."""
     if kind == dispatch.MEDIA:
         prepare_media.apply_async((delivery_id,), queue="media", retry=False)
         return
+    st = runtime().settings
+    expires = max(60, st.lease_seconds)
+    if kind == dispatch.PUBLISH and eta is not None:
+        publish_delivery.apply_async(
+            (delivery_id,),
+            {"not_before": eta.isoformat()},
+            queue="publish",
+            eta=eta,
+            expires=expires + st.tick_seconds,
+            retry=False,
+        )
+        return
     task = publish_delivery if kind == dispatch.PUBLISH else reconcile_delivery
-    expires = max(60, runtime().settings.lease_seconds)
     task.apply_async((delivery_id,), queue="publish", expires=expires, retry=False)
 
 

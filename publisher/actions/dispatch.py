@@ -5,11 +5,14 @@ A tick (run by ``celery beat`` every ``PUBLISHER_TICK_SECONDS``, or by ``publish
 1. marks ``missed`` what passed its grace window before anything was sent (the late policy);
 2. re-examines expired leases: ``claimed`` → ``scheduled`` (nothing was sent), ``publishing`` →
    ``unconfirmed`` (maybe sent: reconcile, never re-send);
-3. claims due deliveries (and due retries), early hand-offs to platforms that schedule natively,
-   due polls of slow publishes, due look-ups (``unconfirmed``, ``handed_off``), and media
-   preparation (queue ``media``) for deliveries with photos or a clip due within a day;
-4. sends one message per claim through ``enqueue``. A claim whose message cannot be sent (broker
-   down) is undone at once, so it is claimed again on a later tick.
+3. claims due deliveries (and due retries), with ``claim_ahead`` also those due within the next
+   tick and a second (each is sent with its time as an ETA: on the second, never early), early
+   hand-offs to platforms that schedule natively, due polls of slow publishes, due look-ups
+   (``unconfirmed``, ``handed_off``), and media preparation (queue ``media``) for deliveries with
+   photos or a clip due within a day;
+4. sends one message per claim through ``enqueue`` (``enqueue(kind, id, eta=due_at)`` for a claim
+   made ahead; an ``enqueue`` without an ``eta`` parameter gets no claims ahead). A claim whose
+   message cannot be sent (broker down) is undone at once, so it is claimed again on a later tick.
 
 Every query is an indexed range on ``(state, …)``: the cost does not grow with the number of
 finished deliveries. Two dispatchers running at once (two beats by mistake) are harmless: each
@@ -18,6 +21,7 @@ claim is one atomic conditional UPDATE, so they claim disjoint sets.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -53,7 +57,12 @@ MEDIA = "media"
 MEDIA_LEAD = timedelta(hours=24)
 MEDIA_RETRY = timedelta(hours=1)
 
-Enqueue = Callable[[str, int], None]
+#: ``enqueue(kind, delivery_id)``, or ``enqueue(kind, delivery_id, eta=None)`` to take claims ahead
+Enqueue = Callable[..., None]
+#: a claim ahead reaches a little past the next tick: beat fires on time but a tick runs a few
+#: hundred milliseconds later (the message, a busy worker), and a post due in that gap would wait
+#: a whole tick more. The worker waits at most this much past a tick too (drain.WAIT_SLACK).
+AHEAD_SLACK = timedelta(seconds=1)
 
 
 @dataclass
@@ -65,6 +74,8 @@ class TickReport:
     reconcile: list[int] = field(default_factory=list)
     media: list[int] = field(default_factory=list)
     failed_enqueue: list[int] = field(default_factory=list)
+    #: publish claims made ahead of their time: id → the time (the message's ETA)
+    ahead: dict[int, datetime] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -80,9 +91,19 @@ def tick(
     name: str = "dispatcher",
     now: datetime | None = None,
     limit: int = 500,
+    ahead: timedelta | None = None,
 ) -> TickReport:
+    """``ahead``: claim what is due within this much (default: one tick and :data:`AHEAD_SLACK`
+    with ``claim_ahead``, else nothing); only when ``enqueue`` takes an ``eta``, so the message
+    says when to send."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
+    if ahead is None:
+        ahead = (
+            timedelta(seconds=settings.tick_seconds) + AHEAD_SLACK if settings.claim_ahead else timedelta(0)
+        )
+    if not takes_eta(enqueue):
+        ahead = timedelta(0)
     owner = DISPATCH_PREFIX + name
     lease = settings.lease_seconds
     report = TickReport()
@@ -97,8 +118,10 @@ def tick(
         # burst of thousands of posts due at 07:00 is dispatched at once, not ``limit`` per tick.
         budget = started + max(0.5, settings.tick_seconds / 2)
         while True:
-            batch = claims.claim_due(db, now, owner, lease, limit=limit, conn=conn)
+            times = claims.claim_due_at(db, now, owner, lease, ahead, limit=limit, conn=conn)
+            batch = sorted(times)
             report.publish += batch
+            report.ahead.update({did: at for did, at in times.items() if at is not None and at > now})
             if len(batch) < limit or time.perf_counter() > budget:
                 break
         report.publish += claims.claim_handoffs(db, now, owner, lease, rules, limit=limit, conn=conn)
@@ -115,7 +138,11 @@ def tick(
     ):
         for i, did in enumerate(ids):
             try:
-                enqueue(kind, did)
+                eta = report.ahead.get(did) if kind == PUBLISH else None
+                if eta is None:
+                    enqueue(kind, did)
+                else:
+                    enqueue(kind, did, eta=eta)
             except Exception:
                 log.exception("could not enqueue %s %s; undoing %d claims", kind, did, len(ids) - i)
                 failed += ids[i:]
@@ -136,3 +163,12 @@ def tick(
             report.seconds * 1000,
         )
     return report
+
+
+def takes_eta(enqueue: Enqueue) -> bool:
+    """Whether ``enqueue`` accepts ``eta=`` (only then may a tick claim ahead of time)."""
+    try:
+        params = inspect.signature(enqueue).parameters
+    except (TypeError, ValueError):
+        return False
+    return "eta" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())

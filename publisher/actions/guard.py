@@ -4,8 +4,8 @@ Two looks, in order. :func:`row_hold` reads only the delivery's row (office paus
 passed, account needing re-authorisation or removed). :func:`post_hold` reads what would go out:
 an officer's cancel request, a draft, an approval that no longer covers the text and the bytes of
 every photo and clip, a blocking finding of the pre-publish review, media not yet prepared for this
-platform, a time not yet due on a platform that will not hold the post, this account's local rate
-limit. Each answers a :data:`Hold` (the state to give the claim back in, and the columns to write)
+platform, a time not yet due (by even a second) on a platform that will not hold the post, this
+account's local rate limit. Each answers a :data:`Hold` (the state to give the claim back in, and the columns to write)
 or ``None``: send.
 """
 
@@ -20,7 +20,6 @@ from publisher.core.models import Delivery, PostSpec
 from publisher.core.people import REQUIRE_APPROVAL
 from publisher.core.states import State
 from publisher.i18n import register, t
-from publisher.platforms.base import EARLY_TOLERANCE
 from publisher.platforms.registry import handoff_platforms
 from publisher.ratelimit import Limiter
 from publisher.settings import Settings
@@ -120,7 +119,9 @@ def post_hold(
                 "last_reason": t("publishing.media_pending"),
                 "progress": row.progress,
             }
-    if delivery.due_at - now > EARLY_TOLERANCE and not may_hand_off(delivery, settings, now):
+    # never a second early: a claim made ahead waited for its time in the worker (drain.handle);
+    # still early here (a message that came early, a time moved later) gives the claim back
+    if delivery.due_at > now and not may_hand_off(delivery, settings, now):
         return State.RETRY_WAIT, {
             "next_attempt_at": delivery.due_at,  # never earlier than its time
             "last_code": "not_due",

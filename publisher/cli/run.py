@@ -24,6 +24,7 @@ from publisher.cli.users import init_admin
 from publisher.i18n import register, t
 from publisher.platforms.http import mask_text
 from publisher.settings import Settings
+from publisher.store.db import DEFAULT_CONCURRENCY
 from publisher.web.server import address
 
 register(
@@ -35,11 +36,13 @@ register(
         "run.redis": ("Hàng đợi Redis: {url}", "Redis queue: {url}"),
         "run.web": ("Trang web: {url}", "Web app: {url}"),
         "run.starting": (
-            "Đang chạy {n} tiến trình đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
+            "Đang chạy {n} {unit} đăng bài, 1 tiến trình xử lý ảnh/video và bộ điều phối (mỗi {tick} giây). "
             "Nhấn Ctrl+C để dừng.",
-            "Running {n} publishing processes, 1 media process and the dispatcher (every {tick} s). "
+            "Running {n} publishing {unit}, 1 media process and the dispatcher (every {tick} s). "
             "Press Ctrl+C to stop.",
         ),
+        "run.unit.threads": ("luồng", "threads"),
+        "run.unit.prefork": ("tiến trình", "processes"),
         "run.demo_queued": (
             "Đã xếp bài thử “{key}” lúc {time} cho sandbox/demo; bài sẽ xuất hiện trong {folder}",
             "Queued the demo post “{key}” at {time} for sandbox/demo; it will appear in {folder}",
@@ -52,22 +55,23 @@ register(
 )
 
 
-def worker_commands(st: Settings, concurrency: int) -> list[list[str]]:
-    """Two Celery workers: one with the dispatcher (beat) embedded for ``publish`` and ``collect``,
-    and one process for ``media``, so that a long video render never holds up a post due now; and
-    the web app (``web.enabled``), in its own process."""
+def worker_commands(st: Settings, concurrency: int, pool: str | None = None) -> list[list[str]]:
+    """Two Celery workers: one with the dispatcher (beat) embedded for ``publish`` and ``collect``
+    (``concurrency`` sends at once, in threads by default: a send is I/O; the dispatcher's tick has
+    its own ``dispatch`` queue, which every worker of ``publish`` also consumes: see
+    :func:`workers.app.consume_dispatch`), and one process for ``media``, so that a long video
+    render never holds up a post due now; and the web app (``web.enabled``), in its own process."""
     host = socket.gethostname()
     base = [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "prefork",
+        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
         "--without-mingle", "--without-gossip", "-l", st.log_level,
     ]  # fmt: skip
     main = [
-        *base, "--beat", "-s", str((st.data_dir / "beat-schedule").resolve()),
+        *base, "-P", pool or st.worker_pool, "--beat", "-s", str((st.data_dir / "beat-schedule").resolve()),
         "-Q", "publish,collect", "-c", str(concurrency), "-n", f"publisher@{host}",
     ]  # fmt: skip
     # one render at a time, in a thread of the worker's own process: no forked child to keep
-    media = [*base, "-Q", "media", "-c", "1", "-n", f"media@{host}"]
-    media[media.index("prefork")] = "threads"
+    media = [*base, "-P", "threads", "-Q", "media", "-c", "1", "-n", f"media@{host}"]
     if not st.web.enabled:
         return [main, media]
     return [main, media, [sys.executable, "-m", "publisher.web.server"]]
@@ -86,11 +90,21 @@ def supervisor_options(st: Settings, verbose: bool = False, json_logs: bool = Fa
     }
 
 
-def serve(st: Settings, concurrency: int | None, verbose: bool = False, json_logs: bool = False) -> int:
+def serve(
+    st: Settings,
+    concurrency: int | None,
+    verbose: bool = False,
+    json_logs: bool = False,
+    pool: str | None = None,
+) -> int:
     """Say what starts, then become the supervisor (:mod:`publisher.cli.supervise`): the same
     process (same pid, so a service manager or a test still sees it), exec'd into a small program
     that holds none of the command line's imports while it watches the workers for days."""
-    workers = concurrency or st.worker_concurrency
+    pool = pool or st.worker_pool
+    workers = concurrency or st.worker_concurrency or DEFAULT_CONCURRENCY[pool]
+    # the workers size their HTTP and database pools from these (workers/runtime.py)
+    os.environ["PUBLISHER_WORKER_POOL"] = pool
+    os.environ["PUBLISHER_WORKER_CONCURRENCY"] = str(workers)
     if st.broker_url:
         console.print(t("run.redis", url=mask_text(st.broker_url.split("@")[-1])), markup=False)
     else:
@@ -98,10 +112,11 @@ def serve(st: Settings, concurrency: int | None, verbose: bool = False, json_log
 
         broker(st)  # create the folders before the worker starts
         console.print(t("run.embedded", dir=(st.data_dir / "broker").resolve()), markup=False)
-    console.print(t("run.starting", n=workers, tick=st.tick_seconds), markup=False)
+    unit = t(f"run.unit.{pool}")
+    console.print(t("run.starting", n=workers, unit=unit, tick=st.tick_seconds), markup=False)
     if st.web.enabled:
         console.print(t("run.web", url=address(st)), markup=False)
-    commands = worker_commands(st, workers)
+    commands = worker_commands(st, workers, pool)
     sys.stdout.flush()
     sys.stderr.flush()
     options = json.dumps(supervisor_options(st, verbose, json_logs))
@@ -141,8 +156,21 @@ def serve(st: Settings, concurrency: int | None, verbose: bool = False, json_log
     type=int,
     default=None,
     help=bi(
-        "Số tiến trình đăng bài (mặc định PUBLISHER_WORKER_CONCURRENCY).",
-        "Number of publishing processes (default PUBLISHER_WORKER_CONCURRENCY).",
+        "Số bài đăng cùng lúc: số luồng (mặc định 32) hoặc số tiến trình với --pool prefork (mặc định 2); "
+        "hoặc PUBLISHER_WORKER_CONCURRENCY.",
+        "Sends at once: threads (default 32), or processes with --pool prefork (default 2); "
+        "or PUBLISHER_WORKER_CONCURRENCY.",
+    ),
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["threads", "prefork"]),
+    default=None,
+    help=bi(
+        "Kiểu đăng song song: threads (luồng, mặc định: việc đăng là chờ mạng) hoặc prefork (tiến trình); "
+        "mặc định PUBLISHER_WORKER_POOL.",
+        "How sends run side by side: threads (the default: a send waits on the network) or prefork "
+        "(processes); default PUBLISHER_WORKER_POOL.",
     ),
 )
 @click.option(
@@ -171,6 +199,7 @@ def run(
     demo_in: float,
     once: bool,
     concurrency: int | None,
+    pool: str | None,
     as_json: bool,
     verbose: bool,
     json_logs: bool,
@@ -205,7 +234,7 @@ def run(
             )
         return
     store.db.dispose()
-    raise SystemExit(serve(st, concurrency, verbose, json_logs))
+    raise SystemExit(serve(st, concurrency, verbose, json_logs, pool))
 
 
 COMMANDS: list[click.Command] = [run]

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Literal, Protocol
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from publisher.errors import PublisherError
 from publisher.i18n import msg, register
@@ -91,6 +92,20 @@ def sent_state(exc: BaseException) -> Sent:
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return "not_sent"
     return "maybe_sent"
+
+
+def pooled_session(threads: int) -> requests.Session:
+    """A session whose keep-alive pool holds ``threads`` connections per host (requests keeps 10).
+
+    Shared by the sending threads of one worker: with fewer pooled connections than threads, the
+    extra ones open a new TLS connection per call and throw it away. No retries (requests'
+    default): a create call is never repeated behind the adapter's back.
+    """
+    size = max(10, threads)
+    session = requests.Session()
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, HTTPAdapter(pool_connections=size, pool_maxsize=size))
+    return session
 
 
 def json_body(response: requests.Response) -> dict[str, Any] | None:

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     )
 
     tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
+    claim_ahead: bool = Field(
+        True,
+        description="Claim deliveries due within the next tick and send each at its second (a message "
+        "ETA; the worker waits the last moments, never sends early). False: claim only what is due, "
+        "so a post goes out up to one tick late.",
+    )
     lease_seconds: int = Field(
         300,
         description="A claimed delivery not finished within this lease is re-examined (never blindly re-sent).",
@@ -125,7 +131,15 @@ class Settings(BaseSettings):
     visibility_timeout: int = Field(
         7200, description="Redis broker visibility timeout (s); above the longest media task."
     )
-    worker_concurrency: int = Field(2, description="Worker processes started by publisher run.")
+    worker_concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="Sends at once in publisher run: threads (default 32), or processes with the prefork pool (default 2).",
+    )
+    worker_pool: Literal["threads", "prefork"] = Field(
+        "threads",
+        description="Pool of publisher run's publishing worker: threads (a send is I/O) or prefork.",
+    )
 
     engagement_weeks: int = Field(8, description="The weekly engagement sweep looks back this many weeks.")
     log_level: str = Field("INFO", description="Log level (DEBUG, INFO, WARNING).")

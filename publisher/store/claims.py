@@ -53,31 +53,48 @@ def claim_due(
     conn: Connection | None = None,
 ) -> list[int]:
     """Claim scheduled deliveries whose time has come (within their grace window), and due retries."""
+    return sorted(claim_due_at(db, now, worker, lease_seconds, limit=limit, conn=conn))
+
+
+def claim_due_at(
+    db: Database,
+    now: datetime,
+    worker: str,
+    lease_seconds: int,
+    ahead: timedelta = timedelta(0),
+    limit: int = 100,
+    conn: Connection | None = None,
+) -> dict[int, datetime]:
+    """Claim scheduled deliveries due by ``now + ahead`` (within their grace window) and retries
+    due by then; answers each claimed id with its time (``due_at``, or ``next_attempt_at`` for a
+    retry). A claim made ahead must not be sent before that time: its message carries it as an
+    ETA and the worker waits the last moments itself. The lease covers the wait."""
     check_transition(State.SCHEDULED, State.CLAIMED)
     check_transition(State.RETRY_WAIT, State.CLAIMED)
-    lease = now + timedelta(seconds=lease_seconds)
+    until = now + ahead
+    lease = until + timedelta(seconds=lease_seconds)
     values = dict(state=State.CLAIMED.value, lease_until=lease, claimed_by=worker, updated_at=now)
     with _tx(db, conn) as conn:
         if conn.execute(select(s.meta.c.key).where(s.meta.c.key == "pause")).first() is not None:
-            return []
-        ids = _claim(
-            conn,
-            db,
-            [D.c.state == State.SCHEDULED.value, D.c.due_at <= now, D.c.deadline >= now],
-            values,
-            limit,
-            [D.c.due_at, D.c.id],
-        )
-        if len(ids) < limit:
-            ids += _claim(
-                conn,
-                db,
-                [D.c.state == State.RETRY_WAIT.value, D.c.next_attempt_at <= now, D.c.deadline >= now],
-                values,
-                limit - len(ids),
-                [D.c.next_attempt_at, D.c.id],
-            )
-    return sorted(ids)
+            return {}
+        due = [D.c.state == State.SCHEDULED.value, D.c.due_at <= until, D.c.deadline >= now]
+        sub = select(D.c.id).where(*due).order_by(D.c.due_at, D.c.id).limit(limit)
+        times = _claim_times(conn, db, sub, values, D.c.due_at)
+        if len(times) < limit:
+            retry = [D.c.state == State.RETRY_WAIT.value, D.c.next_attempt_at <= until, D.c.deadline >= now]
+            sub = select(D.c.id).where(*retry).order_by(D.c.next_attempt_at, D.c.id).limit(limit - len(times))
+            times.update(_claim_times(conn, db, sub, values, D.c.next_attempt_at))
+    return times
+
+
+def _claim_times(
+    conn: Connection, db: Database, sub: Select[Any], values: dict, when: Any
+) -> dict[int, datetime]:
+    """Like :func:`_claim_selected`, answering each claimed id with its ``when`` column."""
+    if not db.is_sqlite:
+        sub = sub.with_for_update(of=D, skip_locked=True)
+    stmt = update(D).where(D.c.id.in_(sub.scalar_subquery())).values(**values).returning(D.c.id, when)
+    return {int(r[0]): r[1] for r in conn.execute(stmt)}
 
 
 def mark_missed(db: Database, now: datetime, conn: Connection | None = None) -> list[int]:

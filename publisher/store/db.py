@@ -121,12 +121,38 @@ def secure_files(paths: list[Path], fix: bool) -> list[Msg]:
     return [note for p in paths if p.exists() and (note := keep_private(p, PRIVATE_FILE, fix)) is not None]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: sends at once in one publishing worker when nothing says otherwise, by Celery pool
+DEFAULT_CONCURRENCY = {"threads": 32, "prefork": 2}
+
+#: connections a process may need besides one per sending thread: the lease heartbeat thread,
+#: the dispatcher tick and the collect tasks (which run on their own pool threads)
+SPARE_CONNECTIONS = 2
+
+
+def pool_limits(threads: int = 1) -> tuple[int, int]:
+    """``(pool_size, max_overflow)`` for a process running ``threads`` sends at once.
+
+    A send holds one connection at a time and none during the platform call
+    (:mod:`publisher.actions.publish`), so a pool of ``threads`` plus the spare ones never makes a
+    thread wait for a connection. Up to 5 threads (a prefork child, a command, the web app) it is
+    5 kept and 10 more at a peak, as before; above, ``threads + 2`` kept and 4 more at a peak.
+    Connections are opened on first use, never ahead: an idle worker holds few.
+    """
+    if threads <= 5:
+        return 5, 10
+    return threads + SPARE_CONNECTIONS, 4
+
+
+def make_engine(url: str, threads: int = 1, **kwargs: Any) -> Engine:
+    pool_size, max_overflow = pool_limits(threads)
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         # pooled (QueuePool, check_same_thread off): a connection and its PRAGMAs are made once,
-        # not per transaction
-        engine = create_engine(url, pool_size=5, max_overflow=10, connect_args={"timeout": 60}, **kwargs)
+        # not per transaction; one per thread, so no thread waits for a connection behind another
+        # one waiting for the write lock (SQLite itself serialises the writes, busy_timeout 60 s)
+        engine = create_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, connect_args={"timeout": 60}, **kwargs
+        )
 
         @event.listens_for(engine, "do_connect")
         def _private_file(*_args: Any) -> None:
@@ -156,7 +182,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # pre-ping: a connection broken by a database restart is replaced before it is used
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -172,11 +198,15 @@ os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 class Database:
-    """One engine and the two kinds of transaction the store uses."""
+    """One engine and the two kinds of transaction the store uses.
 
-    def __init__(self, url: str) -> None:
+    ``threads``: how many threads of this process use it at once (a threads worker's concurrency);
+    the connection pool is sized from it (:func:`pool_limits`).
+    """
+
+    def __init__(self, url: str, threads: int = 1) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, threads)
         _ENGINES.add(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
