@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from publisher.i18n import language, t
 from publisher.reports.model import WeeklyReport
 
@@ -31,6 +27,12 @@ def sheet_name(key: str) -> str:
 
 
 def render_xlsx(report: WeeklyReport) -> bytes:
+    # openpyxl (and the numpy it pulls in) loads only when a workbook is written: start-up time
+    # and about 35 MB of every process that never writes one (the web app, the workers)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     first = wb.active
     assert first is not None

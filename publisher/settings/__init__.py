@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(5.0, description="Dispatcher period: how often due deliveries are claimed.")
     claim_ahead: bool = Field(
         True,
-        description="Claim deliveries due within the next tick and send each at its second (a message "
+        description="Claim deliveries due within the next tick (plus 1 s) and send each at its second (a message "
         "ETA; the worker waits the last moments, never sends early). False: claim only what is due, "
         "so a post goes out up to one tick late.",
     )
