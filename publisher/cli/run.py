@@ -19,8 +19,10 @@ import click
 from publisher.actions.demo import queue_demo
 from publisher.actions.drain import run_once
 from publisher.cli.common import bi, handle_errors, open_store, settings
-from publisher.cli.output import console, emit_json, local_time
+from publisher.cli.output import console, emit_json, err_console, local_time
 from publisher.cli.users import init_admin
+from publisher.core.people import is_system_actor
+from publisher.errors import UserError
 from publisher.i18n import register, t
 from publisher.platforms.http import mask_text
 from publisher.settings import Settings
@@ -220,8 +222,13 @@ def run(
             markup=False,
         )
         if st.web.enabled and not once:
-            # the demo's web app needs someone to sign in: the first admin, with a one-time password
-            init_admin(store, "")
+            # the demo's web app needs someone to sign in: the first admin, with a one-time password,
+            # named by PUBLISHER_USER, else the login name (or "quan-tri" where that is no person's)
+            admin = st.actor()
+            try:
+                init_admin(store, "quan-tri" if is_system_actor(admin) else admin)
+            except UserError as exc:  # the demo post goes out all the same; say how to make one
+                err_console.print(str(exc), markup=False)
     if once:
         result = run_once(store, st)
         if as_json:

@@ -41,9 +41,11 @@ def test_run_demo_publishes_into_the_outbox_without_redis(tmp_path: Path) -> Non
     data = tmp_path / "var"
     port = free_port()
     log = (tmp_path / "run.log").open("wb")
+    env = _env(data, port)
+    del env["PUBLISHER_USER"]  # the README's first command, on a fresh machine, sets nothing
     proc = subprocess.Popen(
         [sys.executable, "-m", "publisher.cli.main", "run", "--demo", "--demo-in", "2", "-c", "1"],
-        env=_env(data, port),
+        env=env,
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
