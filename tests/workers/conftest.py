@@ -219,9 +219,19 @@ class Cluster:
 
     @staticmethod
     def kill(proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the whole worker: main process and pool children (its process group)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        """SIGKILL the whole worker: main process and pool children (its process group), and the
+        children ``publisher run`` starts in sessions of their own (their groups too)."""
+        import psutil  # the test dependencies only
+
+        try:
+            family = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            family = []
+        for pid in [proc.pid, *(p.pid for p in family)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
 
     def app(self) -> Any:
