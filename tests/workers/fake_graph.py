@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.workers.loopback import Loopback
 
 
 @dataclass
@@ -81,7 +83,7 @@ class GraphState:
             return Counter(p.message for p in self.posts)
 
 
-class FakeGraph:
+class FakeGraph(Loopback):
     def __init__(self) -> None:
         self.state = GraphState()
         state = self.state
@@ -242,23 +244,10 @@ class FakeGraph:
                 else:
                     self._send(200, {"id": post.id})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
-
-    def start(self) -> FakeGraph:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
+    def before_stop(self) -> None:
         self.state.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _fields(ctype: str, body: bytes) -> dict[str, str]:

@@ -30,11 +30,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.platforms.builders import payload
+from tests.workers.loopback import Loopback
 
 CHUNK_UNIT = 256 * 1024
 PRIVACY = {"public", "unlisted", "private"}
@@ -125,7 +126,7 @@ def _error(code: int, reason: str, message: str, domain: str = "global") -> dict
     }
 
 
-class FakeYouTube:
+class FakeYouTube(Loopback):
     def __init__(self) -> None:
         self.state = YouTubeState()
         state = self.state
@@ -387,14 +388,7 @@ class FakeYouTube:
                     },
                 )
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
+        self.serve(Handler)
 
     def env(self) -> dict[str, str]:
         """The settings that point the YouTube adapter of a worker process here."""
@@ -405,11 +399,3 @@ class FakeYouTube:
             "PUBLISHER_YOUTUBE__CLIENT_ID": "cid-test",
             "PUBLISHER_YOUTUBE__CLIENT_SECRET": "csecret-test",
         }
-
-    def start(self) -> FakeYouTube:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -29,9 +29,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.workers.loopback import Loopback
 
 LIST_LIMIT = 10
 TITLE_MAX = 149  # "title allow 1 to 150 characters", yet exactly 150 is refused
@@ -193,7 +195,7 @@ def _check_article(body: Any) -> str | None:
     return None
 
 
-class FakeZalo:
+class FakeZalo(Loopback):
     def __init__(self) -> None:
         self.state = ZaloState()
         state = self.state
@@ -310,23 +312,10 @@ class FakeZalo:
                     return
                 self._send(200, {"error": 0, "message": "Success", "data": {"id": article.id}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
-
-    def start(self) -> FakeZalo:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
+    def before_stop(self) -> None:
         self.state.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
     def creates(self) -> int:
         return sum(1 for method, path, _ in self.state.calls if method == "POST" and path.endswith("/create"))
