@@ -102,8 +102,9 @@ def _surge(store: Store, patience: float) -> tuple[Counter[str], Counter[int], f
 
 def test_a_short_rate_limit_wait_is_slept_not_released(store: Store) -> None:
     actions, sent, took = _surge(store, SHORT_WAIT)
-    # 8 threads race for each token: an unlucky one may see its patience run out, rarely
-    assert actions["published"] >= 18 and actions["published"] + actions["retry_wait"] == 20
+    # 8 threads race for each token: an unlucky one may see its patience run out, now and then on a
+    # loaded machine (3 of 20 seen in CI); without patience at least 10 are released (below)
+    assert actions["retry_wait"] <= 5 and actions["published"] + actions["retry_wait"] == 20
     assert len(sent) == actions["published"] and set(sent.values()) == {1}  # each exactly once
     assert took >= 19 / 5 - 0.5  # and paced: the limit still holds
 
