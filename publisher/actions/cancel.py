@@ -27,6 +27,15 @@ class CancelResult:
     )  # ref, state: a cancel request, being checked
     skipped: list[tuple[str, str]] = field(default_factory=list)  # ref, state: not cancelled
 
+    def codes(self) -> list[str]:
+        """What happened, as the codes the web page and the API report (``cancel_none``: nothing)."""
+        skipped = {state for _ref, state in self.skipped}
+        codes = ["cancelled"] if self.done else []
+        codes += ["cancel_requested"] if self.pending else []
+        codes += ["cancel_sending"] if State.PUBLISHING.value in skipped else []
+        codes += ["cancel_held"] if State.HANDED_OFF.value in skipped else []
+        return codes or ["cancel_none"]
+
     @property
     def unsettled(self) -> bool:
         """Part of what was asked is not settled yet (``publisher cancel`` exits 3)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.core.models import Target
+from publisher.core.states import State
 from publisher.ratelimit import limiter_for
 from publisher.settings import Settings
 from publisher.store.deliveries import RetryReport
@@ -21,6 +22,18 @@ from publisher.store.deliveries import RetryReport
 class RetryResult:
     report: RetryReport
     limiter_errors: list[str] = field(default_factory=list)  # one per release the limiter could not do
+
+    def codes(self) -> list[str]:
+        """What happened, as the codes the web page and the API report (``retry_none``: nothing)."""
+        report = self.report
+        states = {state for _ref, state in report.done}
+        codes = ["retried"] if states - {State.AWAITING_APPROVAL.value} else []
+        codes += ["retry_approval"] if State.AWAITING_APPROVAL.value in states else []
+        codes += ["retry_held"] if report.held else []
+        codes += ["retry_reauth"] if report.reauth else []
+        codes += ["retry_disabled"] if report.disabled else []
+        codes += ["retry_pace"] if self.limiter_errors else []
+        return codes or ["retry_none"]
 
 
 def retry_deliveries(

@@ -19,7 +19,6 @@ from publisher.actions.cancel import cancel_deliveries
 from publisher.actions.reject import clean_comment, reject_post
 from publisher.actions.retry import retry_deliveries
 from publisher.core.models import POST_ID_RE
-from publisher.core.states import State
 from publisher.errors import ApprovalRefused, UserError
 from publisher.i18n import msg, register
 from publisher.store.apiviews import ApiViews, Filters, PostLine
@@ -321,14 +320,9 @@ def cancel(
         )
     except UserError as exc:
         raise ApiError.from_error(409, "refused", exc) from None
-    codes = ["cancelled"] if result.done else []
-    codes += ["cancel_requested"] if result.pending else []
-    skipped = {state for _ref, state in result.skipped}
-    codes += ["cancel_sending"] if State.PUBLISHING.value in skipped else []
-    codes += ["cancel_held"] if State.HANDED_OFF.value in skipped else []
     return m.ActionResult(
         key=key,
-        codes=codes or ["cancel_none"],
+        codes=result.codes(),
         done=_pairs(result.done),
         pending=_pairs(result.pending),
         skipped=_pairs(result.skipped),
@@ -357,16 +351,9 @@ def retry(
     except UserError as exc:
         raise ApiError.from_error(409, "refused", exc) from None
     report = result.report
-    done_states = {state for _ref, state in report.done}
-    codes = ["retried"] if done_states - {State.AWAITING_APPROVAL.value} else []
-    codes += ["retry_approval"] if State.AWAITING_APPROVAL.value in done_states else []
-    codes += ["retry_held"] if report.held else []
-    codes += ["retry_reauth"] if report.reauth else []
-    codes += ["retry_disabled"] if report.disabled else []
-    codes += ["retry_pace"] if result.limiter_errors else []
     return m.ActionResult(
         key=key,
-        codes=codes or ["retry_none"],
+        codes=result.codes(),
         done=_pairs(report.done),
         pending=_pairs(report.pending),
         skipped=_pairs(report.skipped),

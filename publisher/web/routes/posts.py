@@ -356,12 +356,7 @@ def post_cancel(
         result = cancel_deliveries(ctx.store, ctx.settings, _refs(view, target), by=viewer.user.name)
     except UserError as exc:
         return _page(request, viewer, view, status_code=400, error=str(exc))
-    codes = ["cancelled"] if result.done else []
-    codes += ["cancel_requested"] if result.pending else []
-    skipped = {state for _ref, state in result.skipped}
-    codes += ["cancel_sending"] if State.PUBLISHING.value in skipped else []
-    codes += ["cancel_held"] if State.HANDED_OFF.value in skipped else []
-    return _back(key, codes or ["cancel_none"])
+    return _back(key, result.codes())
 
 
 @router.post("/posts/{key}/retry", name="post_retry", response_class=HTMLResponse)
@@ -377,15 +372,7 @@ def post_retry(
         result = retry_deliveries(ctx.store, ctx.settings, _refs(view, target), by=viewer.user.name)
     except UserError as exc:
         return _page(request, viewer, view, status_code=400, error=str(exc))
-    report = result.report
-    states = {state for _ref, state in report.done}
-    codes = ["retried"] if states - {State.AWAITING_APPROVAL.value} else []
-    codes += ["retry_approval"] if State.AWAITING_APPROVAL.value in states else []
-    codes += ["retry_held"] if report.held else []
-    codes += ["retry_reauth"] if report.reauth else []
-    codes += ["retry_disabled"] if report.disabled else []
-    codes += ["retry_pace"] if result.limiter_errors else []
-    return _back(key, codes or ["retry_none"])
+    return _back(key, result.codes())
 
 
 __all__ = ["router"]
